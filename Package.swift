@@ -1,0 +1,84 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "wardwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wardwatch", targets: ["wardwatch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(
+            name: "CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(
+            name: "CPcap", pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]),
+
+        // Kafka client over librdkafka: producer, consumer, admin, transactions, embedded mock broker.
+        .target(
+            name: "WardwatchKafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        // Record shapes shared by every part: observations, device profiles, OCSF findings.
+        .target(
+            name: "WardwatchModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Pure, bounds-checked packet decoders.
+        .target(name: "WardwatchDecoders"),
+        // libpcap sources and the packet -> observation pipeline.
+        .target(
+            name: "WardwatchCapture",
+            dependencies: [
+                "CPcap", "WardwatchDecoders", "WardwatchModel", "WardwatchKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+        // Stream processors: device profiles and findings.
+        .target(
+            name: "WardwatchProcessing",
+            dependencies: [
+                "WardwatchModel", "WardwatchKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]),
+        // Commands of the executable, kept in a library so tests can run them in-process.
+        .target(
+            name: "WardwatchApp",
+            dependencies: [
+                "WardwatchKafka", "WardwatchModel", "WardwatchCapture", "WardwatchProcessing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            exclude: ["Generators"],
+            resources: [.copy("Resources")]),
+        .executableTarget(name: "wardwatch", dependencies: ["WardwatchApp"]),
+
+        .testTarget(name: "WardwatchKafkaTests", dependencies: ["WardwatchKafka"]),
+        .testTarget(name: "WardwatchDecoderTests", dependencies: ["WardwatchDecoders", "WardwatchCapture", "WardwatchModel"]),
+        .testTarget(name: "WardwatchEndToEndTests", dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,1 +1,3 @@
 import WardwatchApp
+
+await Wardwatch.launch()

@@ -1,0 +1,131 @@
+import Dispatch
+import Foundation
+import Logging
+import Metrics
+import Synchronization
+import WardwatchModel
+
+/// Reads capture sources in order on a dedicated thread, turns packets into observations and hands them, in
+/// batches and in packet order, to a sink. The reading thread waits while the sink is busy (backpressure).
+public final class CaptureRunner: Sendable {
+    private let sources: [PcapSource]
+    private let sensor: SensorIdentity
+    private let sink: any ObservationSink
+    private let batchSize: Int
+    private let logger: Logger
+    private let metrics: CaptureMetrics?
+    private let stopRequested = Atomic<Bool>(false)
+    private let current = Mutex<PcapSource?>(nil)
+
+    /// `sources` are read one after the other; open them first so a missing file fails before anything is published.
+    public init(
+        sources: [PcapSource], sensor: SensorIdentity, sink: any ObservationSink, batchSize: Int = 512,
+        logger: Logger = Logger(label: "wardwatch.capture"), metricsFactory: (any MetricsFactory)? = nil
+    ) {
+        self.sources = sources
+        self.sensor = sensor
+        self.sink = sink
+        self.batchSize = batchSize
+        self.logger = logger
+        self.metrics = metricsFactory.map(CaptureMetrics.init)
+    }
+
+    /// Reads every source to its end (a live source until `stop()`), then waits for the sink to finish.
+    /// Returns the counters; throws for a read error after publishing what was read before it.
+    public func run() async throws -> CaptureCounters {
+        let outcome: (CaptureCounters, (any Error)?) = await withCheckedContinuation { continuation in
+            let thread = Thread { [self] in continuation.resume(returning: readAll()) }
+            thread.name = "capture-read"
+            thread.start()
+        }
+        try await sink.finish()
+        if let error = outcome.1 { throw error }
+        return outcome.0
+    }
+
+    /// Stops reading (a live capture ends at its next packet or timeout).
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        current.withLock { $0?.breakLoop() }
+    }
+
+    private func readAll() -> (CaptureCounters, (any Error)?) {
+        var extractor = ObservationExtractor(sensor: sensor)
+        var batch: [Observation] = []
+        batch.reserveCapacity(batchSize)
+        var published = CaptureCounters()
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            try publishSynchronously(batch)
+            batch.removeAll(keepingCapacity: true)
+            metrics?.record(extractor.counters, since: published)
+            published = extractor.counters
+        }
+        do {
+            for source in sources {
+                current.withLock { $0 = source }
+                logger.info("reading", metadata: ["source": "\(source.name)", "link_type": "\(source.linkType)"])
+                reading: while !stopRequested.load(ordering: .acquiring) {
+                    let result = try source.next { bytes, length, time in
+                        extractor.extract(bytes, originalLength: length, linkType: source.linkType, time: time, into: &batch)
+                    }
+                    switch result {
+                    case .packet: if batch.count >= batchSize { try flush() }
+                    case .timeout: try flush()
+                    case .end: break reading
+                    }
+                }
+                if let stats = source.statistics() { metrics?.recordDrops(stats) }
+            }
+            try flush()
+        } catch {
+            do { try flush() } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }
+            metrics?.record(extractor.counters, since: published)
+            return (extractor.counters, error)
+        }
+        metrics?.record(extractor.counters, since: published)
+        return (extractor.counters, nil)
+    }
+
+    /// Runs the async sink from this thread, blocking it until the sink returns.
+    private func publishSynchronously(_ batch: [Observation]) throws {
+        let done = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        let sink = self.sink
+        Task {
+            do { try await sink.publish(batch) } catch { failure.withLock { $0 = error } }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+}
+
+/// Prometheus-friendly capture counters; labels are low-cardinality (a reason, never an address).
+struct CaptureMetrics: Sendable {
+    let factory: any MetricsFactory
+
+    init(factory: any MetricsFactory) { self.factory = factory }
+
+    func record(_ now: CaptureCounters, since before: CaptureCounters) {
+        Counter(label: "wardwatch_capture_packets_total", factory: factory).increment(by: now.packets - before.packets)
+        Counter(label: "wardwatch_capture_bytes_total", factory: factory).increment(by: now.bytes - before.bytes)
+        Counter(label: "wardwatch_capture_observations_total", factory: factory)
+            .increment(by: now.observations - before.observations)
+        Counter(label: "wardwatch_capture_snap_truncated_total", factory: factory)
+            .increment(by: now.snapTruncated - before.snapTruncated)
+        for (reason, count) in now.malformedByReason {
+            let delta = count - (before.malformedByReason[reason] ?? 0)
+            if delta > 0 {
+                Counter(label: "wardwatch_capture_malformed_packets_total", dimensions: [("reason", reason)], factory: factory)
+                    .increment(by: delta)
+            }
+        }
+    }
+
+    func recordDrops(_ stats: (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)) {
+        Gauge(label: "wardwatch_capture_kernel_received", factory: factory).record(Double(stats.received))
+        Gauge(label: "wardwatch_capture_kernel_dropped", factory: factory).record(Double(stats.dropped))
+        Gauge(label: "wardwatch_capture_interface_dropped", factory: factory).record(Double(stats.interfaceDropped))
+    }
+}

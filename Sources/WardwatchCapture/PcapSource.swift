@@ -1,0 +1,139 @@
+import CPcap
+import Foundation
+import WardwatchDecoders
+import WardwatchModel
+
+/// An error opening or reading a capture: one line naming the file or interface and the cause.
+public struct CaptureError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Live capture settings.
+public struct LiveCaptureOptions: Sendable {
+    public var interface: String
+    public var promiscuous = true
+    public var snapLength: Int32 = 65535
+    public var bufferSizeBytes: Int32 = 16 << 20
+    public var immediateMode = true
+    public var bpfFilter: String?
+
+    public init(interface: String) { self.interface = interface }
+}
+
+/// A libpcap handle on a file or an interface. Not thread-safe: one reading thread owns it.
+public final class PcapSource {
+    private let handle: OpaquePointer
+    public let name: String
+    public let linkType: LinkType
+    public let isLive: Bool
+
+    /// Opens a pcap or pcapng file with microsecond timestamps.
+    public init(file path: String) throws(CaptureError) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CaptureError("cannot open capture file \(path): no such file")
+        }
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_MICRO), &errbuf)
+        else {
+            throw CaptureError("cannot open capture file \(path): \(Self.text(errbuf))")
+        }
+        let dlt = pcap_datalink(handle)
+        guard let linkType = LinkType(rawValue: dlt) else {
+            pcap_close(handle)
+            throw CaptureError("capture file \(path) has link type \(dlt), which Wardwatch does not decode")
+        }
+        self.handle = handle
+        self.name = path
+        self.linkType = linkType
+        self.isLive = false
+    }
+
+    /// Opens a live interface.
+    public init(live options: LiveCaptureOptions) throws(CaptureError) {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_create(options.interface, &errbuf) else {
+            throw CaptureError("cannot open interface \(options.interface): \(Self.text(errbuf))")
+        }
+        pcap_set_snaplen(handle, options.snapLength)
+        pcap_set_promisc(handle, options.promiscuous ? 1 : 0)
+        pcap_set_timeout(handle, 100)
+        pcap_set_immediate_mode(handle, options.immediateMode ? 1 : 0)
+        pcap_set_buffer_size(handle, options.bufferSizeBytes)
+        _ = pcap_set_tstamp_precision(handle, Int32(PCAP_TSTAMP_PRECISION_MICRO))
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let detail = String(cString: pcap_geterr(handle))
+            pcap_close(handle)
+            throw CaptureError("cannot capture on interface \(options.interface): \(detail)")
+        }
+        if let filter = options.bpfFilter {
+            var program = bpf_program()
+            guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+                let detail = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                throw CaptureError("invalid capture filter '\(filter)': \(detail)")
+            }
+            defer { pcap_freecode(&program) }
+            guard pcap_setfilter(handle, &program) == 0 else {
+                let detail = String(cString: pcap_geterr(handle))
+                pcap_close(handle)
+                throw CaptureError("cannot set capture filter on \(options.interface): \(detail)")
+            }
+        }
+        let dlt = pcap_datalink(handle)
+        guard let linkType = LinkType(rawValue: dlt) else {
+            pcap_close(handle)
+            throw CaptureError("interface \(options.interface) has link type \(dlt), which Wardwatch does not decode")
+        }
+        self.handle = handle
+        self.name = options.interface
+        self.linkType = linkType
+        self.isLive = true
+    }
+
+    deinit { pcap_close(handle) }
+
+    public enum ReadResult {
+        case packet
+        case timeout
+        case end
+    }
+
+    /// Reads the next packet and calls `body` with its bytes, wire length and time. Throws for a corrupt file.
+    public func next(_ body: (UnsafeRawBufferPointer, Int, EventTime) -> Void) throws(CaptureError) -> ReadResult {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        switch pcap_next_ex(handle, &header, &data) {
+        case 1:
+            guard let header, let data else { return .timeout }
+            let h = header.pointee
+            let time = EventTime(seconds: Int64(h.ts.tv_sec), microseconds: Int64(h.ts.tv_usec))
+            body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), Int(h.len), time)
+            return .packet
+        case 0:
+            return .timeout
+        case PCAP_ERROR_BREAK:
+            return .end
+        default:
+            throw CaptureError("error reading \(isLive ? "interface" : "capture file") \(name): \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    /// Makes a blocked `next` return `.end` (from another thread).
+    public func breakLoop() { pcap_breakloop(handle) }
+
+    /// Kernel and interface drop counts of a live capture.
+    public func statistics() -> (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
+        var stats = pcap_stat()
+        guard isLive, pcap_stats(handle, &stats) == 0 else { return nil }
+        return (stats.ps_recv, stats.ps_drop, stats.ps_ifdrop)
+    }
+
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension PcapSource: @unchecked Sendable {}

@@ -1,0 +1,98 @@
+/// A 48-bit IEEE MAC address.
+public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let value: UInt64
+
+    public init(value: UInt64) { self.value = value & 0xFFFF_FFFF_FFFF }
+
+    /// Reads six bytes at `offset`; nil where they are not all there.
+    public init?(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        guard offset >= 0, offset + 6 <= bytes.count else { return nil }
+        var v: UInt64 = 0
+        for i in 0..<6 { v = v << 8 | UInt64(bytes[offset + i]) }
+        value = v
+    }
+
+    /// Lowercase, colon-separated: `00:1b:21:0a:0b:0c`.
+    public var description: String {
+        var out = [UInt8]()
+        out.reserveCapacity(17)
+        for i in (0..<6).reversed() {
+            let byte = UInt8(truncatingIfNeeded: value >> (UInt64(i) * 8))
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0F)])
+            if i > 0 { out.append(58) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func < (a: MACAddress, b: MACAddress) -> Bool { a.value < b.value }
+
+    public var isBroadcast: Bool { value == 0xFFFF_FFFF_FFFF }
+    public var isZero: Bool { value == 0 }
+    /// The group bit: multicast or broadcast.
+    public var isMulticast: Bool { (value >> 40) & 0x01 != 0 }
+    /// The U/L bit: set on locally administered (often randomised) addresses.
+    public var isLocallyAdministered: Bool { (value >> 40) & 0x02 != 0 }
+}
+
+/// An IPv4 address.
+public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let value: UInt32
+
+    public init(value: UInt32) { self.value = value }
+
+    public init?(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        guard let v = bytes.readUInt32(at: offset) else { return nil }
+        value = v
+    }
+
+    public var description: String {
+        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+    }
+
+    public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
+
+    public var isUnspecified: Bool { value == 0 }
+}
+
+let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+/// Lowercase hex of bytes.
+public func hexString(_ bytes: some Collection<UInt8>) -> String {
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(hexDigits[Int(byte >> 4)])
+        out.append(hexDigits[Int(byte & 0x0F)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+extension UnsafeRawBufferPointer {
+    /// Big-endian reads that return nil instead of reading past the end.
+    @inline(__always)
+    public func readUInt8(at offset: Int) -> UInt8? {
+        guard offset >= 0, offset < count else { return nil }
+        return self[offset]
+    }
+
+    @inline(__always)
+    public func readUInt16(at offset: Int) -> UInt16? {
+        guard offset >= 0, offset + 2 <= count else { return nil }
+        return UInt16(self[offset]) << 8 | UInt16(self[offset + 1])
+    }
+
+    @inline(__always)
+    public func readUInt32(at offset: Int) -> UInt32? {
+        guard offset >= 0, offset + 4 <= count else { return nil }
+        return UInt32(self[offset]) << 24 | UInt32(self[offset + 1]) << 16 | UInt32(self[offset + 2]) << 8
+            | UInt32(self[offset + 3])
+    }
+
+    /// The bytes in `offset..<offset+length`, or nil where the range is not inside the buffer.
+    @inline(__always)
+    public func slice(_ offset: Int, _ length: Int) -> UnsafeRawBufferPointer? {
+        guard offset >= 0, length >= 0, offset <= count, length <= count - offset else { return nil }
+        return UnsafeRawBufferPointer(rebasing: self[offset..<(offset + length)])
+    }
+}

@@ -1,0 +1,90 @@
+/// Link-layer types (libpcap DLT/LINKTYPE values) the decoders understand.
+public enum LinkType: Int32, Sendable {
+    case null = 0
+    case ethernet = 1
+    case raw = 101
+    case rawAlt12 = 12
+    case rawAlt14 = 14
+    case linuxSLL = 113
+    case loop = 108
+    case linuxSLL2 = 276
+}
+
+/// What the link layer says about a frame: addresses where the link has them, the VLAN tags, and the network-layer
+/// protocol with its payload.
+public struct LinkFrame {
+    public var source: MACAddress?
+    public var destination: MACAddress?
+    /// 802.1Q / 802.1ad VLAN ids, outermost first.
+    public var vlans: [UInt16] = []
+    public var etherType: UInt16
+    public var payload: UnsafeRawBufferPointer
+
+    /// The innermost VLAN id, nil when untagged (priority-only tags with id 0 count as untagged).
+    public var innermostVLAN: UInt16? { vlans.last(where: { $0 != 0 }) }
+}
+
+public enum EtherType {
+    public static let ipv4: UInt16 = 0x0800
+    public static let arp: UInt16 = 0x0806
+    public static let ipv6: UInt16 = 0x86DD
+    public static let vlan: UInt16 = 0x8100
+    public static let qinq: UInt16 = 0x88A8
+    public static let qinqOld: UInt16 = 0x9100
+}
+
+/// Decodes the link layer of a captured frame. Pure and bounds-checked: nil for a frame too short for its headers.
+public enum LinkDecoder {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) -> LinkFrame? {
+        switch linkType {
+        case .ethernet:
+            return decodeEthernet(bytes)
+        case .null, .loop:
+            // A 4-byte address family in host (NULL) or network (LOOP) order.
+            guard let family = bytes.readUInt32(at: 0), let payload = bytes.slice(4, bytes.count - 4) else { return nil }
+            let af = linkType == .null && family > 0xFFFF ? family.byteSwapped : family
+            let etherType: UInt16 = switch af {
+            case 2: EtherType.ipv4
+            case 10, 24, 28, 30: EtherType.ipv6
+            default: 0
+            }
+            return LinkFrame(etherType: etherType, payload: payload)
+        case .raw, .rawAlt12, .rawAlt14:
+            guard let first = bytes.readUInt8(at: 0) else { return nil }
+            return LinkFrame(etherType: first >> 4 == 6 ? EtherType.ipv6 : EtherType.ipv4, payload: bytes)
+        case .linuxSLL:
+            guard let proto = bytes.readUInt16(at: 14), let payload = bytes.slice(16, bytes.count - 16) else { return nil }
+            let addressLength = Int(bytes.readUInt16(at: 4) ?? 0)
+            let source = addressLength == 6 ? MACAddress(bytes, at: 6) : nil
+            return decodeVLANs(LinkFrame(source: source, etherType: proto, payload: payload))
+        case .linuxSLL2:
+            guard let proto = bytes.readUInt16(at: 0), let payload = bytes.slice(20, bytes.count - 20) else { return nil }
+            let addressLength = Int(bytes.readUInt8(at: 11) ?? 0)
+            let source = addressLength == 6 ? MACAddress(bytes, at: 12) : nil
+            return decodeVLANs(LinkFrame(source: source, etherType: proto, payload: payload))
+        }
+    }
+
+    static func decodeEthernet(_ bytes: UnsafeRawBufferPointer) -> LinkFrame? {
+        guard let destination = MACAddress(bytes, at: 0), let source = MACAddress(bytes, at: 6),
+            let etherType = bytes.readUInt16(at: 12), let payload = bytes.slice(14, bytes.count - 14)
+        else { return nil }
+        return decodeVLANs(LinkFrame(source: source, destination: destination, etherType: etherType, payload: payload))
+    }
+
+    /// Peels 802.1Q and 802.1ad tags (at most 8, against crafted frames).
+    static func decodeVLANs(_ frame: LinkFrame) -> LinkFrame? {
+        var frame = frame
+        var depth = 0
+        while frame.etherType == EtherType.vlan || frame.etherType == EtherType.qinq || frame.etherType == EtherType.qinqOld {
+            guard depth < 8, let tci = frame.payload.readUInt16(at: 0), let inner = frame.payload.readUInt16(at: 2),
+                let rest = frame.payload.slice(4, frame.payload.count - 4)
+            else { return nil }
+            frame.vlans.append(tci & 0x0FFF)
+            frame.etherType = inner
+            frame.payload = rest
+            depth += 1
+        }
+        return frame
+    }
+}

@@ -1,0 +1,131 @@
+import WardwatchModel
+
+/// What processing one observation produced.
+public enum ProcessorOutput: Sendable, Equatable {
+    case device(DeviceProfile)
+    case alert(DetectionFinding)
+}
+
+/// Keeps a profile per device and decides what to publish. A pure state machine: the same observations in the same
+/// order always give the same outputs, byte for byte (no wall clock, no randomness), so replays reproduce results.
+public struct DeviceProfiler: Sendable {
+    /// A profile is re-published when only `last_seen` moved, once this much event time has passed.
+    public static let refreshInterval: Int64 = 3_600_000_000
+
+    struct Entry: Sendable {
+        var profile: DeviceProfile
+        var publishedLastSeen: EventTime
+    }
+
+    private var devices: [String: Entry] = [:]
+    public let alertsTopic: String
+    public let observationsTopic: String
+
+    public init(observationsTopic: String, alertsTopic: String) {
+        self.observationsTopic = observationsTopic
+        self.alertsTopic = alertsTopic
+    }
+
+    public var deviceCount: Int { devices.count }
+
+    public func profile(_ key: String) -> DeviceProfile? { devices[key]?.profile }
+
+    /// Forgets devices (their partition moved to another instance).
+    public mutating func forget(where shouldForget: (String) -> Bool) {
+        devices = devices.filter { !shouldForget($0.key) }
+    }
+
+    /// Applies one observation and returns what to publish, in order: the new-device finding first, then the profile.
+    public mutating func process(_ observation: Observation) -> [ProcessorOutput] {
+        let key = observation.deviceKey
+        var outputs: [ProcessorOutput] = []
+        var entry: Entry
+        let isNew: Bool
+        if let existing = devices[key] {
+            entry = existing
+            isNew = false
+        } else {
+            entry = Entry(
+                profile: DeviceProfile(deviceKey: key, site: observation.site, firstSeen: observation.time),
+                publishedLastSeen: observation.time)
+            isNew = true
+        }
+        let before = entry.profile
+        Self.apply(observation, to: &entry.profile)
+        if isNew {
+            outputs.append(
+                .alert(
+                    DetectionFinding.newDevice(
+                        entry.profile, firstObservation: observation, observationsTopic: observationsTopic,
+                        alertsTopic: alertsTopic)))
+        }
+        let changed = isNew || !Self.sameIdentity(before, entry.profile)
+        let stale = entry.profile.lastSeen.microseconds - entry.publishedLastSeen.microseconds >= Self.refreshInterval
+        if changed || stale {
+            entry.publishedLastSeen = entry.profile.lastSeen
+            outputs.append(.device(entry.profile))
+        }
+        devices[key] = entry
+        return outputs
+    }
+
+    /// Folds an observation into a profile.
+    static func apply(_ observation: Observation, to profile: inout DeviceProfile) {
+        profile.firstSeen = min(profile.firstSeen, observation.time)
+        profile.lastSeen = max(profile.lastSeen, observation.time)
+        profile.observationCount += 1
+        insertSorted(observation.kind.rawValue, into: &profile.observationKinds)
+        insertSorted(observation.sensorId, into: &profile.sensors)
+        if let vlan = observation.vlan { insertSorted(vlan, into: &profile.vlans) }
+        switch observation.kind {
+        case .arp:
+            if let arp = observation.arp, arp.senderMac == profile.mac, arp.senderIp != "0.0.0.0" {
+                insertIP(arp.senderIp, into: &profile.ips)
+            }
+        case .dhcp:
+            guard let dhcp = observation.dhcp else { break }
+            if dhcp.isFromClient {
+                if let name = dhcp.hostname, !name.isEmpty { insertSorted(name, into: &profile.hostnames) }
+                if let ip = dhcp.clientIp { insertIP(ip, into: &profile.ips) }
+                if dhcp.parameterRequestList != nil || dhcp.vendorClass != nil || dhcp.clientId != nil {
+                    profile.dhcp = DeviceProfile.DHCPFingerprint(
+                        parameterRequestList: dhcp.parameterRequestList, vendorClass: dhcp.vendorClass,
+                        clientId: dhcp.clientId)
+                }
+            } else if dhcp.messageType == "ack", let ip = dhcp.yourIp {
+                insertIP(ip, into: &profile.ips)
+            }
+        }
+    }
+
+    /// Equal apart from what changes on every observation.
+    static func sameIdentity(_ a: DeviceProfile, _ b: DeviceProfile) -> Bool {
+        var a = a
+        a.lastSeen = b.lastSeen
+        a.observationCount = b.observationCount
+        return a == b
+    }
+}
+
+func insertSorted<T: Comparable>(_ value: T, into array: inout [T]) {
+    var low = 0
+    var high = array.count
+    while low < high {
+        let mid = (low + high) / 2
+        if array[mid] < value { low = mid + 1 } else { high = mid }
+    }
+    if low == array.count || array[low] != value { array.insert(value, at: low) }
+}
+
+/// IPv4 addresses sorted numerically (10.0.0.9 before 10.0.0.10).
+func insertIP(_ ip: String, into array: inout [String]) {
+    guard !array.contains(ip) else { return }
+    array.append(ip)
+    array.sort { numericIPv4($0) < numericIPv4($1) }
+}
+
+func numericIPv4(_ text: String) -> UInt64 {
+    let parts = text.split(separator: ".").compactMap { UInt64($0) }
+    guard parts.count == 4 else { return UInt64.max }
+    return parts.reduce(0) { $0 << 8 | $1 }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+import WardwatchApp
+import WardwatchKafka
+import WardwatchModel
+
+struct ExpectedWard: Decodable {
+    struct Device: Decodable {
+        var mac: String
+        var ip: String
+        var hostname: String?
+        var vendor_class: String?
+        var parameter_request_list: [Int]?
+        var vlans: [Int]
+    }
+    var devices: [Device]
+
+    static func load() throws -> ExpectedWard {
+        try JSONDecoder().decode(ExpectedWard.self, from: Data(contentsOf: URL(fileURLWithPath: Repo.wardExpected)))
+    }
+}
+
+@Suite("Walking skeleton, capture to alerts", .serialized)
+struct SkeletonTests {
+    @Test("the demo pipeline on the embedded broker yields the ward's devices and one finding each")
+    func pipelineInProcess() async throws {
+        let expected = try ExpectedWard.load()
+        let result = try await DemoPipeline(pcapPaths: [Repo.wardSample], logger: Repo.quietLogger).run()
+        #expect(result.capture.malformed == 1)
+
+        var profiles: [String: DeviceProfile] = [:]
+        var findings: [DetectionFinding] = []
+        for record in result.records {
+            let key = String(decoding: record.key ?? [], as: UTF8.self)
+            if record.topic == result.topics.devices {
+                let profile = try WardwatchJSON.decode(DeviceProfile.self, from: record.value!)
+                #expect(profile.deviceKey == key)
+                profiles[key] = profile
+            } else {
+                let finding = try JSONDecoder().decode(DetectionFinding.self, from: Data(record.value!))
+                #expect(finding.unmapped.device_key == key)
+                findings.append(finding)
+            }
+        }
+        #expect(Set(profiles.keys) == Set(expected.devices.map(\.mac)))
+        for device in expected.devices {
+            let profile = try #require(profiles[device.mac])
+            #expect(profile.ips == [device.ip], "\(device.mac)")
+            #expect(profile.hostnames == (device.hostname.map { [$0] } ?? []), "\(device.mac)")
+            #expect(profile.dhcp?.parameterRequestList == device.parameter_request_list, "\(device.mac)")
+            #expect(profile.dhcp?.vendorClass == device.vendor_class, "\(device.mac)")
+            #expect(profile.vlans == device.vlans, "\(device.mac)")
+        }
+        #expect(findings.count == expected.devices.count)
+        #expect(Set(findings.map(\.device.mac)) == Set(expected.devices.map(\.mac)))
+        for finding in findings {
+            #expect(finding.class_uid == 2004 && finding.type_uid == 200401 && finding.category_uid == 2)
+            #expect(finding.finding_info.uid == DeterministicUUID.v5(name: "wardwatch:new-device:\(finding.device.mac)"))
+            #expect(finding.finding_info.title == "New device observed")
+        }
+    }
+
+    @Test("two runs over the same capture write byte-identical devices and alerts")
+    func deterministic() async throws {
+        func run() async throws -> [String] {
+            let result = try await DemoPipeline(pcapPaths: [Repo.wardSample], logger: Repo.quietLogger).run()
+            return result.records.map { "\($0.topic)|\($0.partition)|\(String(decoding: $0.key ?? [], as: UTF8.self))|\(String(decoding: $0.value ?? [], as: UTF8.self))" }
+        }
+        let first = try await run()
+        let second = try await run()
+        #expect(!first.isEmpty)
+        #expect(first == second)
+    }
+
+    @Test("demo --json prints only envelope lines, and they satisfy the topic schemas")
+    func demoJSONValidates() async throws {
+        let (status, out, err) = try await Child.run(["demo", "--json"])
+        #expect(status == 0, "\(err)")
+        let lines = out.split(separator: "\n")
+        #expect(lines.count > 11)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object.map { Set($0.keys) } == ["topic", "key", "value"])
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(getpid()).jsonl")
+        try Data(out.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let validator = Process()
+        validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        validator.arguments = ["python3", Repo.path("schemas/validate.py"), "records", file.path]
+        validator.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try validator.run()
+        validator.waitUntilExit()
+        #expect(validator.terminationStatus == 0, "schemas/validate.py rejected demo --json output")
+    }
+
+    @Test("separate broker, capture and process processes: capture to alerts over loopback")
+    func realProcesses() async throws {
+        let port = Int.random(in: 20000...40000)
+        let broker = try Child(["broker", "--port", "\(port)", "--partitions", "4", "--log-level", "error"])
+        defer { broker.signal(SIGKILL) }
+        try await broker.waitForOutput("bootstrap: 127.0.0.1:\(port)")
+        #expect(broker.stderr.contains("in-memory"))
+        let brokers = "127.0.0.1:\(port)"
+
+        let (captureStatus, _, captureErr) = try await Child.run(
+            ["capture", "--pcap", Repo.wardSample, "--brokers", brokers, "--sensor-id", "ward4", "--site", "general"])
+        #expect(captureStatus == 0, "\(captureErr)")
+
+        let process = try Child(["process", "--brokers", brokers, "--group-id", "e2e", "--log-level", "warning"])
+        let expected = try ExpectedWard.load()
+        var records: [ConsumerRecord] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            records = try await readAll(brokers: brokers, topic: "iomt.alerts.v1", partitions: 4)
+            if records.count >= expected.devices.count { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        process.signal(SIGTERM)
+        let processStatus = try await process.wait(timeout: .seconds(30))
+        #expect(processStatus == 0, "process exit: \(process.stderr)")
+        let keys = Set(records.map { String(decoding: $0.key ?? [], as: UTF8.self) })
+        #expect(keys == Set(expected.devices.map(\.mac)))
+        #expect(records.count == expected.devices.count)
+
+        broker.signal(SIGTERM)
+        #expect(try await broker.wait(timeout: .seconds(10)) == 0)
+    }
+
+    private func readAll(brokers: String, topic: String, partitions: Int32) async throws -> [ConsumerRecord] {
+        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: Repo.quietLogger)
+        var ends: [TopicPartition: Int64] = [:]
+        for p in 0..<partitions {
+            let high = try await consumer.watermarks(TopicPartition(topic, p)).high
+            if high > 0 { ends[TopicPartition(topic, p)] = high }
+        }
+        guard !ends.isEmpty else { await consumer.close(); return [] }
+        try consumer.assign(ends.keys.map { TopicPartitionOffset($0, TopicPartitionOffset.beginning) })
+        var records: [ConsumerRecord] = []
+        for try await batch in consumer.batches {
+            records += batch
+            if records.count >= Int(ends.values.reduce(0, +)) { break }
+        }
+        await consumer.close()
+        return records
+    }
+}
+
+@Suite("Command-line errors: one line naming the cause, non-zero exit")
+struct CommandLineErrorTests {
+    @Test("a bad flag")
+    func badFlag() async throws {
+        let (status, out, err) = try await Child.run(["capture", "--bogus", "--pcap", Repo.wardSample, "--output", "-"])
+        #expect(status != 0)
+        #expect(out.isEmpty)
+        #expect(err.split(separator: "\n").count == 1)
+        #expect(err.contains("--bogus"))
+    }
+
+    @Test("a missing capture file")
+    func missingFile() async throws {
+        let (status, _, err) = try await Child.run(["capture", "--pcap", "/nonexistent/ward.pcap", "--output", "-"])
+        #expect(status != 0)
+        #expect(err.split(separator: "\n").count == 1)
+        #expect(err.contains("/nonexistent/ward.pcap") && err.contains("no such file"))
+    }
+
+    @Test("a corrupt capture file: what came before the damage is still written")
+    func corruptFile() async throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Repo.wardSample))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("corrupt-\(getpid()).pcap")
+        try bytes.prefix(bytes.count / 2).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let (status, out, err) = try await Child.run(["capture", "--pcap", file.path, "--output", "-", "--log-level", "error"])
+        #expect(status != 0)
+        #expect(lastLine(err).hasPrefix("wardwatch: error reading capture file \(file.path)"))
+        #expect(lastLine(err).contains("truncated"))
+        #expect(out.split(separator: "\n").count > 10)
+
+        let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("garbage-\(getpid()).pcap")
+        try Data("this is not a capture".utf8).write(to: garbage)
+        defer { try? FileManager.default.removeItem(at: garbage) }
+        let (status2, _, err2) = try await Child.run(["capture", "--pcap", garbage.path, "--output", "-"])
+        #expect(status2 != 0)
+        #expect(err2.split(separator: "\n").count == 1 && err2.contains(garbage.path))
+    }
+
+    @Test("an unreachable broker, within a bounded time")
+    func unreachableBroker() async throws {
+        let start = ContinuousClock.now
+        let (status, _, err) = try await Child.run(
+            ["capture", "--pcap", Repo.wardSample, "--brokers", "127.0.0.1:1", "--connect-timeout", "3", "--log-level", "critical"],
+            timeout: .seconds(30))
+        #expect(ContinuousClock.now - start < .seconds(15))
+        #expect(status != 0)
+        #expect(err.split(separator: "\n").count == 1)
+        #expect(err.contains("cannot reach Kafka brokers at 127.0.0.1:1"))
+        let (status2, _, err2) = try await Child.run(
+            ["process", "--brokers", "127.0.0.1:1", "--connect-timeout", "3", "--log-level", "critical"], timeout: .seconds(30))
+        #expect(status2 != 0)
+        #expect(lastLine(err2).contains("cannot reach Kafka brokers at 127.0.0.1:1"))
+    }
+}

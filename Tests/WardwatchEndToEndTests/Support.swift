@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import Testing
+
+enum Repo {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+    static let wardSample = path("Sources/WardwatchApp/Resources/ward-sample.pcap")
+    static let wardExpected = path("Sources/WardwatchApp/Resources/ward-sample.expected.json")
+
+    /// The built `wardwatch` executable (the Makefile builds it before the tests).
+    static var binary: String {
+        get throws {
+            for config in ["debug", "release"] {
+                let candidate = path(".build/\(config)/wardwatch")
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            }
+            throw CLIError("the wardwatch executable is not built: run `swift build` (make test does)")
+        }
+    }
+
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A child process of the test, with its output collected.
+final class Child: @unchecked Sendable {
+    let process = Process()
+    private let out = Pipe()
+    private let err = Pipe()
+    private let lock = NSLock()
+    private var stdoutData = Data()
+    private var stderrData = Data()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: try Repo.binary)
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        out.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            self?.lock.withLock { self?.stdoutData.append(d) }
+        }
+        err.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            self?.lock.withLock { self?.stderrData.append(d) }
+        }
+        try process.run()
+    }
+
+    var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
+    var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+
+    /// Waits for exit up to `timeout`; kills the process and throws past it.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                throw CLIError("\(process.arguments ?? []) did not exit within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(50))  // let the pipes drain
+        return process.terminationStatus
+    }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Waits until standard output contains `text`.
+    func waitForOutput(_ text: String, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !stdout.contains(text) {
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                throw CLIError("no '\(text)' from \(process.arguments ?? []); stderr: \(stderr)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Runs to completion and returns (status, stdout, stderr).
+    static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (Int32, String, String) {
+        let child = try Child(arguments)
+        let status = try await child.wait(timeout: timeout)
+        return (status, child.stdout, child.stderr)
+    }
+}
+
+/// The last non-empty line of a text.
+func lastLine(_ text: String) -> String {
+    text.split(separator: "\n").last.map(String.init) ?? ""
+}

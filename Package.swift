@@ -76,7 +76,9 @@ let package = Package(
             resources: [.copy("Resources")]),
         .executableTarget(name: "wardwatch", dependencies: ["WardwatchApp"]),
 
-        .testTarget(name: "WardwatchKafkaTests", dependencies: ["WardwatchKafka"]),
+        .testTarget(
+            name: "WardwatchKafkaTests",
+            dependencies: ["WardwatchKafka", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "WardwatchDecoderTests", dependencies: ["WardwatchDecoders", "WardwatchCapture", "WardwatchModel"]),
         .testTarget(name: "WardwatchEndToEndTests", dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel"]),
     ],

@@ -18,7 +18,7 @@ struct KafkaBench: AsyncParsableCommand {
     @Option(help: "Records per run.") var records = 1_000_000
     @Option(help: "Value size in bytes.") var valueSize = 100
     @Option(help: "Partitions per topic (the mock broker keeps about 5 MiB per partition).") var partitions: Int32 = 64
-    @Option(help: "Runs; medians are reported.") var runs = 3
+    @Option(help: "Runs; medians are reported.") var runs = 5
     @Option(help: "kcat executable.") var kcat = "kcat"
 
     struct Sample {
@@ -79,15 +79,25 @@ struct KafkaBench: AsyncParsableCommand {
             // Consume the same topic with both.
             let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: bootstrap), logger: logger)
             let consumeStart = ContinuousClock.now
-            try consumer.assign((0..<partitions).map { TopicPartitionOffset(oursTopic, $0, TopicPartitionOffset.beginning) })
+            try await consumer.assign((0..<partitions).map { TopicPartitionOffset(oursTopic, $0, TopicPartitionOffset.beginning) })
             var seen = 0
             var bytes = 0
+            var firstRecordAt: Duration?
+            var lastAt = ContinuousClock.now
+            var maxGap = Duration.zero
+            var batchCount = 0
             for try await batch in consumer.batches {
+                if firstRecordAt == nil { firstRecordAt = ContinuousClock.now - consumeStart }
+                let now = ContinuousClock.now
+                if batchCount > 0 { maxGap = max(maxGap, now - lastAt) }
+                lastAt = now
+                batchCount += 1
                 for record in batch { bytes &+= record.value?.count ?? 0 }
                 seen += batch.count
                 if seen >= records { break }
             }
             let oursConsume = seconds(ContinuousClock.now - consumeStart)
+
             await consumer.close()
             guard seen == records, bytes == records * valueSize else {
                 throw ValidationError("consumed \(seen) records, \(bytes) bytes; expected \(records)")
@@ -98,8 +108,9 @@ struct KafkaBench: AsyncParsableCommand {
             let rate = { (s: Double) in Double(records) / s }
             produce.append(Sample(ours: rate(oursProduce), kcat: rate(kcatProduce)))
             consume.append(Sample(ours: rate(oursConsume), kcat: rate(kcatConsume)))
-            print(String(format: "run %d: produce ours %.0f/s kcat %.0f/s | consume ours %.0f/s kcat %.0f/s", run,
-                         produce.last!.ours, produce.last!.kcat, consume.last!.ours, consume.last!.kcat))
+            print(String(format: "run %d: produce ours %.0f/s kcat %.0f/s | consume ours %.0f/s kcat %.0f/s (ours: first record after %.0f ms, %d batches, longest pause %.0f ms)", run,
+                         produce.last!.ours, produce.last!.kcat, consume.last!.ours, consume.last!.kcat,
+                         seconds(firstRecordAt ?? .zero) * 1000, batchCount, seconds(maxGap) * 1000))
         }
         func median(_ xs: [Double]) -> Double {
             let s = xs.sorted()
@@ -108,8 +119,9 @@ struct KafkaBench: AsyncParsableCommand {
         print("")
         print("                 wardwatch msg/s    kcat msg/s    ratio (median of per-run ratios; goal >= 0.80)")
         for (name, samples) in [("produce", produce), ("consume", consume)] {
-            print(String(format: "%-14s %14.0f %13.0f    %.2f", name, median(samples.map(\.ours)), median(samples.map(\.kcat)),
-                         median(samples.map { $0.ours / $0.kcat })))
+            let figures = String(format: "%14.0f %13.0f    %.2f", median(samples.map(\.ours)), median(samples.map(\.kcat)),
+                                 median(samples.map { $0.ours / $0.kcat }))
+            print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + " " + figures)
         }
         withExtendedLifetime(broker) {}
     }

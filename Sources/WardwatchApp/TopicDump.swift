@@ -17,7 +17,7 @@ enum TopicDump {
         }
         var records: [ConsumerRecord] = []
         guard !remaining.isEmpty else { return records }
-        try consumer.assign(remaining.keys.map { TopicPartitionOffset($0, TopicPartitionOffset.beginning) })
+        try await consumer.assign(remaining.keys.map { TopicPartitionOffset($0, TopicPartitionOffset.beginning) })
         let deadline = ContinuousClock.now + timeout
         for try await batch in consumer.batches {
             for record in batch {

@@ -86,11 +86,25 @@ public final class KafkaConsumer: Sendable {
         try KafkaError.check(rd_kafka_subscribe(handle.pointer, list), during: "subscribe to \(topics.joined(separator: ","))")
     }
 
-    /// Reads the given partitions from the given offsets, outside any group rebalancing.
-    public func assign(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
-        let list = NativePartitionList.make(offsets)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try KafkaError.check(rd_kafka_assign(handle.pointer, list), during: "assign partitions")
+    /// Reads the given partitions from the given offsets, outside any group rebalancing. The topics' metadata is
+    /// fetched first: librdkafka 2.0.2 backs off for 500 ms when it must resolve a logical offset (beginning, end)
+    /// for a partition whose leader it does not know yet.
+    public func assign(_ offsets: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) {
+        let handle = self.handle
+        let topics = Set(offsets.map(\.topic))
+        try await Blocking.run { () throws(KafkaError) in
+            for topic in topics {
+                let rkt = rd_kafka_topic_new(handle.pointer, topic, nil)
+                defer { rd_kafka_topic_destroy(rkt) }
+                var metadata: UnsafePointer<rd_kafka_metadata>?
+                let err = rd_kafka_metadata(handle.pointer, 0, rkt, &metadata, timeout.kafkaMilliseconds)
+                if let metadata { rd_kafka_metadata_destroy(metadata) }
+                try KafkaError.check(err, during: "metadata of \(topic)")
+            }
+            let list = NativePartitionList.make(offsets)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try KafkaError.check(rd_kafka_assign(handle.pointer, list), during: "assign partitions")
+        }
     }
 
     /// The partitions currently assigned to this consumer.
@@ -203,7 +217,8 @@ final class ConsumerPoller: @unchecked Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let closeOnStop = Atomic<Bool>(true)
-    private let finished = DispatchSemaphoreBox()
+    /// Entered when the thread starts, left when it has closed the consumer; any number of callers may wait.
+    private let finished = DispatchGroup()
     private let started = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
     /// Only touched on the poll thread (rebalance callbacks run there too).
@@ -220,6 +235,7 @@ final class ConsumerPoller: @unchecked Sendable {
 
     func start() {
         started.store(true, ordering: .releasing)
+        finished.enter()
         let thread = Thread { [self] in run() }
         thread.name = "kafka-consumer-poll"
         thread.start()
@@ -263,7 +279,7 @@ final class ConsumerPoller: @unchecked Sendable {
             }
         }
         channel.finish(failure: fatal)
-        finished.signal()
+        finished.leave()
     }
 
     /// Runs an async hook to completion on this (non-cooperative) thread.
@@ -311,9 +327,9 @@ final class ConsumerPoller: @unchecked Sendable {
         }
     }
 
-    /// Asks the thread to leave the group and close, and waits for it.
+    /// Asks the thread to leave the group and close, and waits for it (every caller waits for the one close).
     func close() async {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = stopped.exchange(true, ordering: .acquiringAndReleasing)
         stopRequested.store(true, ordering: .releasing)
         let finished = self.finished
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

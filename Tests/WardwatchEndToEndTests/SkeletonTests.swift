@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import WardwatchApp
 import WardwatchKafka
@@ -107,7 +110,11 @@ struct SkeletonTests {
             ["capture", "--pcap", Repo.wardSample, "--brokers", brokers, "--sensor-id", "ward4", "--site", "general"])
         #expect(captureStatus == 0, "\(captureErr)")
 
-        let process = try Child(["process", "--brokers", brokers, "--group-id", "e2e", "--log-level", "warning"])
+        let metricsPort = port + 1
+        let process = try Child([
+            "process", "--brokers", brokers, "--group-id", "e2e", "--log-level", "warning", "--metrics-port", "\(metricsPort)",
+            "--metrics-host", "127.0.0.1",
+        ])
         let expected = try ExpectedWard.load()
         var records: [ConsumerRecord] = []
         let deadline = ContinuousClock.now + .seconds(60)
@@ -116,6 +123,9 @@ struct SkeletonTests {
             if records.count >= expected.devices.count { break }
             try await Task.sleep(for: .milliseconds(500))
         }
+        let metrics = try await httpGet("http://127.0.0.1:\(metricsPort)/metrics")
+        #expect(metrics.contains("wardwatch_process_records_in_total"))
+        #expect(metrics.contains("kafka_client_") || metrics.contains("wardwatch_process_batch_seconds"))
         process.signal(SIGTERM)
         let processStatus = try await process.wait(timeout: .seconds(30))
         #expect(processStatus == 0, "process exit: \(process.stderr)")
@@ -127,6 +137,11 @@ struct SkeletonTests {
         #expect(try await broker.wait(timeout: .seconds(10)) == 0)
     }
 
+    private func httpGet(_ url: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     private func readAll(brokers: String, topic: String, partitions: Int32) async throws -> [ConsumerRecord] {
         let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: Repo.quietLogger)
         var ends: [TopicPartition: Int64] = [:]
@@ -135,7 +150,7 @@ struct SkeletonTests {
             if high > 0 { ends[TopicPartition(topic, p)] = high }
         }
         guard !ends.isEmpty else { await consumer.close(); return [] }
-        try consumer.assign(ends.keys.map { TopicPartitionOffset($0, TopicPartitionOffset.beginning) })
+        try await consumer.assign(ends.keys.map { TopicPartitionOffset($0, TopicPartitionOffset.beginning) })
         var records: [ConsumerRecord] = []
         for try await batch in consumer.batches {
             records += batch

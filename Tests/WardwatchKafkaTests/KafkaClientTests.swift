@@ -109,7 +109,7 @@ struct KafkaClientTests {
         await producer.shutdown()
 
         let consumer = try TestKafka.consumer(broker, group: "seek-group")
-        try consumer.assign([TopicPartitionOffset("seek", 0, TopicPartitionOffset.beginning)])
+        try await consumer.assign([TopicPartitionOffset("seek", 0, TopicPartitionOffset.beginning)])
         let all = try await TestKafka.collect(consumer, count: 10)
         #expect(all.map(\.offset) == Array(0..<10))
         try consumer.pause([TopicPartition("seek", 0)])

@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := librdkafka-dev libpcap-dev ieee-data pkg-config
-TEST_APT_PACKAGES := tshark kcat
+TEST_APT_PACKAGES := tshark kcat docker-compose
 PIP_PACKAGES := jsonschema noida-db
 BIN := .build/debug/wardwatch
 RELEASE_BIN := .build/release/wardwatch
 
-.PHONY: all deps test-deps build demo test schema-check bench clean
+.PHONY: all deps test-deps build demo test schema-check compose-check bench clean
 
 all: build
 
@@ -37,6 +37,7 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --product wardwatch
 	$(SWIFT) test --skip-build
+	@$(MAKE) --no-print-directory compose-check
 	@$(MAKE) --no-print-directory schema-check
 
 schema-check:
@@ -45,6 +46,12 @@ schema-check:
 	python3 schemas/validate.py records .build/observations.jsonl
 	python3 schemas/validate.py records .build/demo.jsonl
 	python3 schemas/validate.py examples
+
+# The compose files must be valid Compose Specification (no Docker engine is needed to check).
+compose-check:
+	docker-compose -f compose/docker-compose.yml config --quiet
+	WARDWATCH_BROKERS=kafka.example:9093 docker-compose -f compose/docker-compose.external.yml config --quiet
+	@echo "compose files valid"
 
 bench: test-deps
 	$(SWIFT) build -c release --product wardwatch

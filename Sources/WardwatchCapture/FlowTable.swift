@@ -1,0 +1,303 @@
+import WardwatchDecoders
+import WardwatchModel
+
+/// An address in a flow key: IPv4 addresses are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d).
+public struct FlowAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let high: UInt64
+    public let low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    public init(_ v4: IPv4Address) {
+        high = 0
+        low = 0x0000_FFFF_0000_0000 | UInt64(v4.value)
+    }
+
+    public var isIPv4: Bool { high == 0 && low >> 32 == 0xFFFF }
+
+    public static func < (a: FlowAddress, b: FlowAddress) -> Bool { (a.high, a.low) < (b.high, b.low) }
+
+    public var description: String {
+        if isIPv4 { return IPv4Address(value: UInt32(truncatingIfNeeded: low)).description }
+        let groups = (0..<8).map { i -> UInt16 in
+            let word = i < 4 ? high : low
+            return UInt16(truncatingIfNeeded: word >> (UInt64(3 - i % 4) * 16))
+        }
+        // RFC 5952: lowercase, the longest run of two or more zero groups compressed.
+        var bestStart = -1, bestLength = 0, runStart = -1
+        for i in 0...8 {
+            if i < 8 && groups[i] == 0 {
+                if runStart < 0 { runStart = i }
+            } else if runStart >= 0 {
+                if i - runStart > bestLength && i - runStart >= 2 { bestStart = runStart; bestLength = i - runStart }
+                runStart = -1
+            }
+        }
+        var parts: [String] = []
+        var i = 0
+        while i < 8 {
+            if i == bestStart {
+                parts.append(i == 0 ? ":" : "")
+                i += bestLength
+                if i == 8 { parts.append("") }
+                continue
+            }
+            parts.append(String(groups[i], radix: 16))
+            i += 1
+        }
+        return parts.joined(separator: ":")
+    }
+}
+
+/// A transport endpoint.
+public struct FlowEndpoint: Hashable, Comparable, Sendable {
+    public var address: FlowAddress
+    public var port: UInt16
+
+    public init(address: FlowAddress, port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
+    public static func < (a: FlowEndpoint, b: FlowEndpoint) -> Bool { (a.address, a.port) < (b.address, b.port) }
+}
+
+/// The 5-tuple of a flow, the same for both directions (the lower endpoint first), plus the VLAN.
+public struct FlowKey: Hashable, Sendable {
+    public let lower: FlowEndpoint
+    public let upper: FlowEndpoint
+    public let transport: UInt8
+    public let vlan: UInt16
+
+    /// The key of a packet from `source` to `destination`, and whether the packet goes lower to upper.
+    public static func of(source: FlowEndpoint, destination: FlowEndpoint, transport: UInt8, vlan: UInt16?)
+        -> (key: FlowKey, fromLower: Bool)
+    {
+        let fromLower = source <= destination
+        let key = FlowKey(
+            lower: fromLower ? source : destination, upper: fromLower ? destination : source, transport: transport,
+            vlan: vlan ?? 0)
+        return (key, fromLower)
+    }
+}
+
+/// One packet's contribution to its flow.
+public struct FlowPacket: Sendable {
+    public var source: FlowEndpoint
+    public var destination: FlowEndpoint
+    public var transport: UInt8
+    public var vlan: UInt16?
+    public var sourceMAC: MACAddress?
+    public var bytes: Int
+    public var tcpFlags: UInt8
+    public var time: EventTime
+
+    public init(
+        source: FlowEndpoint, destination: FlowEndpoint, transport: UInt8, vlan: UInt16?, sourceMAC: MACAddress?,
+        bytes: Int, tcpFlags: UInt8 = 0, time: EventTime
+    ) {
+        self.source = source
+        self.destination = destination
+        self.transport = transport
+        self.vlan = vlan
+        self.sourceMAC = sourceMAC
+        self.bytes = bytes
+        self.tcpFlags = tcpFlags
+        self.time = time
+    }
+}
+
+/// A flow's counters over one reporting interval, initiator (the side that sent the first packet seen) first.
+public struct FlowSummary: Sendable, Equatable {
+    public enum EndReason: String, Sendable {
+        /// No packet for the idle timeout.
+        case idle
+        /// Still going after the active timeout: this summary covers the interval, the flow continues.
+        case active
+        /// TCP closed (FIN both ways, or RST).
+        case closed
+        /// Pushed out of a full table.
+        case evicted
+        /// The capture ended.
+        case end
+    }
+
+    public var initiator: FlowEndpoint
+    public var responder: FlowEndpoint
+    public var transport: UInt8
+    public var vlan: UInt16?
+    public var initiatorMAC: MACAddress?
+    public var responderMAC: MACAddress?
+    public var packetsOut = 0
+    public var packetsIn = 0
+    public var bytesOut = 0
+    public var bytesIn = 0
+    public var tcpFlagsOut: UInt8 = 0
+    public var tcpFlagsIn: UInt8 = 0
+    public var firstTime: EventTime
+    public var lastTime: EventTime
+    /// Application protocols the decoders recognised in this flow, sorted.
+    public var applicationProtocols: [String] = []
+    public var reason: EndReason = .idle
+}
+
+/// Flows keyed by 5-tuple in both directions, timed out in packet time, bounded in memory. A value type: the
+/// capture thread owns it; it never reads the wall clock.
+public struct FlowTable: Sendable {
+    public struct Configuration: Sendable {
+        /// A flow with no packet for this long is reported and forgotten.
+        public var idleTimeout: Int64 = 60_000_000
+        /// A flow still active after this long is reported and its counters restart.
+        public var activeTimeout: Int64 = 300_000_000
+        /// Flows kept at most; beyond it the least recently seen flow is reported and forgotten (counted).
+        public var capacity = 100_000
+        /// How often, in packet time, timeouts are checked.
+        public var sweepInterval: Int64 = 1_000_000
+        /// A closed TCP flow is kept this long for its last ACKs before it is reported.
+        public var closedLinger: Int64 = 2_000_000
+
+        public init() {}
+    }
+
+    struct Entry: Sendable {
+        var summary: FlowSummary
+        var initiatorIsLower: Bool
+        var finLower = false
+        var finUpper = false
+        var closed = false
+    }
+
+    public let configuration: Configuration
+    private var flows: [FlowKey: Entry] = [:]
+    private var lastSweep: EventTime?
+    public private(set) var evictions = 0
+
+    public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
+
+    public var count: Int { flows.count }
+
+    static let fin: UInt8 = 0x01
+    static let rst: UInt8 = 0x04
+
+    /// Accounts one packet; appends any summaries that became due (timeouts, evictions).
+    public mutating func record(_ packet: FlowPacket, into output: inout [FlowSummary]) -> FlowKey {
+        let (key, fromLower) = FlowKey.of(
+            source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan)
+        if flows[key] == nil {
+            if flows.count >= configuration.capacity { evictOldest(into: &output) }
+            flows[key] = Entry(
+                summary: FlowSummary(
+                    initiator: packet.source, responder: packet.destination, transport: packet.transport,
+                    vlan: packet.vlan, initiatorMAC: packet.sourceMAC, firstTime: packet.time, lastTime: packet.time),
+                initiatorIsLower: fromLower)
+        }
+        flows[key]!.account(packet, fromLower: fromLower)
+        sweep(now: packet.time, into: &output)
+        return key
+    }
+
+    /// Notes an application protocol a decoder recognised in the flow.
+    public mutating func tag(_ key: FlowKey, application: String) {
+        guard var entry = flows[key] else { return }
+        if !entry.summary.applicationProtocols.contains(application) {
+            entry.summary.applicationProtocols.append(application)
+            entry.summary.applicationProtocols.sort()
+            flows[key] = entry
+        }
+    }
+
+    /// Reports flows idle or active for too long, at most once per sweep interval of packet time.
+    mutating func sweep(now: EventTime, into output: inout [FlowSummary]) {
+        if let last = lastSweep, now.microseconds - last.microseconds < configuration.sweepInterval { return }
+        lastSweep = now
+        var idle: [FlowKey] = []
+        var closed: [FlowKey] = []
+        for (key, entry) in flows {
+            let quiet = now.microseconds - entry.summary.lastTime.microseconds
+            if entry.closed && quiet >= configuration.closedLinger {
+                closed.append(key)
+            } else if quiet >= configuration.idleTimeout {
+                idle.append(key)
+            } else if now.microseconds - entry.summary.firstTime.microseconds >= configuration.activeTimeout {
+                var summary = entry.summary
+                summary.reason = .active
+                output.append(summary)
+                flows[key]!.restartInterval(at: now)
+            }
+        }
+        for key in closed.sorted(by: Self.order) {
+            var summary = flows.removeValue(forKey: key)!.summary
+            summary.reason = .closed
+            output.append(summary)
+        }
+        for key in idle.sorted(by: Self.order) {
+            var summary = flows.removeValue(forKey: key)!.summary
+            summary.reason = .idle
+            output.append(summary)
+        }
+    }
+
+    private mutating func evictOldest(into output: inout [FlowSummary]) {
+        guard let oldest = flows.min(by: { ($0.value.summary.lastTime, $0.key) < ($1.value.summary.lastTime, $1.key) })
+        else { return }
+        var summary = flows.removeValue(forKey: oldest.key)!.summary
+        summary.reason = .evicted
+        output.append(summary)
+        evictions += 1
+    }
+
+    /// Reports every flow still open (at the end of a capture), in a fixed order.
+    public mutating func flushAll(into output: inout [FlowSummary]) {
+        for key in flows.keys.sorted(by: Self.order) {
+            let entry = flows.removeValue(forKey: key)!
+            var summary = entry.summary
+            summary.reason = entry.closed ? .closed : .end
+            output.append(summary)
+        }
+    }
+
+    static func order(_ a: FlowKey, _ b: FlowKey) -> Bool {
+        (a.lower, a.upper, a.transport, a.vlan) < (b.lower, b.upper, b.transport, b.vlan)
+    }
+}
+
+extension FlowKey: Comparable {
+    public static func < (a: FlowKey, b: FlowKey) -> Bool { FlowTable.order(a, b) }
+}
+
+extension FlowTable.Entry {
+    mutating func account(_ packet: FlowPacket, fromLower: Bool) {
+        let outbound = fromLower == initiatorIsLower
+        if outbound {
+            summary.packetsOut += 1
+            summary.bytesOut += packet.bytes
+            summary.tcpFlagsOut |= packet.tcpFlags
+        } else {
+            summary.packetsIn += 1
+            summary.bytesIn += packet.bytes
+            summary.tcpFlagsIn |= packet.tcpFlags
+            if summary.responderMAC == nil { summary.responderMAC = packet.sourceMAC }
+        }
+        summary.lastTime = max(summary.lastTime, packet.time)
+        if packet.transport == 6 {
+            if packet.tcpFlags & FlowTable.rst != 0 { closed = true }
+            if packet.tcpFlags & FlowTable.fin != 0 {
+                if fromLower { finLower = true } else { finUpper = true }
+                if finLower && finUpper { closed = true }
+            }
+        }
+    }
+
+    mutating func restartInterval(at time: EventTime) {
+        summary.packetsOut = 0
+        summary.packetsIn = 0
+        summary.bytesOut = 0
+        summary.bytesIn = 0
+        summary.tcpFlagsOut = 0
+        summary.tcpFlagsIn = 0
+        summary.firstTime = time
+    }
+}

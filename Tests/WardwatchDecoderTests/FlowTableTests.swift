@@ -1,0 +1,90 @@
+import Testing
+import WardwatchCapture
+import WardwatchDecoders
+import WardwatchModel
+
+@Suite("Flow table")
+struct FlowTableTests {
+    let client = FlowEndpoint(address: FlowAddress(IPv4Address(value: 0x0A14_041F)), port: 51000)
+    let server = FlowEndpoint(address: FlowAddress(IPv4Address(value: 0x0A14_043C)), port: 104)
+    let clientMAC = MACAddress(value: 0x0003_b15e_2107)
+    let serverMAC = MACAddress(value: 0x884b_390c_71a5)
+
+    func packet(_ fromClient: Bool, _ flags: UInt8, _ bytes: Int, _ seconds: Int64) -> FlowPacket {
+        FlowPacket(
+            source: fromClient ? client : server, destination: fromClient ? server : client, transport: 6, vlan: 20,
+            sourceMAC: fromClient ? clientMAC : serverMAC, bytes: bytes, tcpFlags: flags,
+            time: EventTime(microseconds: seconds * 1_000_000))
+    }
+
+    @Test("a TCP connection is one flow with both directions counted, reported after it closes")
+    func tcpConnection() {
+        var table = FlowTable()
+        var out: [FlowSummary] = []
+        let syn: UInt8 = 0x02, ack: UInt8 = 0x10, fin: UInt8 = 0x01, psh: UInt8 = 0x08
+        _ = table.record(packet(true, syn, 74, 0), into: &out)
+        _ = table.record(packet(false, syn | ack, 74, 0), into: &out)
+        let key = table.record(packet(true, ack | psh, 300, 1), into: &out)
+        table.tag(key, application: "dicom")
+        _ = table.record(packet(false, ack | psh, 200, 1), into: &out)
+        _ = table.record(packet(true, fin | ack, 66, 2), into: &out)
+        _ = table.record(packet(false, fin | ack, 66, 2), into: &out)
+        _ = table.record(packet(true, ack, 66, 2), into: &out)
+        #expect(out.isEmpty)
+        // Another flow's packet later advances packet time past the linger.
+        _ = table.record(FlowPacket(source: server, destination: client, transport: 17, vlan: nil, sourceMAC: nil, bytes: 60, time: EventTime(microseconds: 5_000_000)), into: &out)
+        #expect(out.count == 1)
+        let flow = out[0]
+        #expect(flow.reason == .closed)
+        #expect(flow.initiator == client && flow.responder == server)
+        #expect(flow.initiatorMAC == clientMAC && flow.responderMAC == serverMAC)
+        #expect(flow.packetsOut == 4 && flow.packetsIn == 3)
+        #expect(flow.bytesOut == 74 + 300 + 66 + 66 && flow.bytesIn == 74 + 200 + 66)
+        #expect(flow.tcpFlagsOut == syn | ack | psh | fin && flow.tcpFlagsIn == syn | ack | psh | fin)
+        #expect(flow.applicationProtocols == ["dicom"])
+        #expect(flow.vlan == 20)
+        #expect(table.count == 1)
+    }
+
+    @Test("idle and active timeouts are measured in packet time")
+    func timeouts() {
+        var table = FlowTable()
+        var out: [FlowSummary] = []
+        for s in stride(from: Int64(0), through: 600, by: 10) { _ = table.record(packet(true, 0x10, 100, s), into: &out) }
+        let active = out.filter { $0.reason == .active }
+        #expect(active.count == 2)
+        // Packets at 0, 10, ..., 300 s: the one at 300 s is counted, then the interval is reported.
+        #expect(active.map(\.packetsOut) == [31, 30])
+        out.removeAll()
+        _ = table.record(FlowPacket(source: server, destination: client, transport: 17, vlan: nil, sourceMAC: nil, bytes: 60, time: EventTime(microseconds: 700_000_000)), into: &out)
+        #expect(out.map(\.reason) == [.idle])
+        table.flushAll(into: &out)
+        #expect(out.map(\.reason) == [.idle, .end])
+        #expect(table.count == 0)
+    }
+
+    @Test("a full table evicts the least recently seen flow and counts it")
+    func eviction() {
+        var configuration = FlowTable.Configuration()
+        configuration.capacity = 3
+        var table = FlowTable(configuration: configuration)
+        var out: [FlowSummary] = []
+        for i in 0..<5 {
+            let source = FlowEndpoint(address: FlowAddress(IPv4Address(value: 0x0A00_0001 + UInt32(i))), port: 1000)
+            _ = table.record(FlowPacket(source: source, destination: server, transport: 17, vlan: nil, sourceMAC: nil, bytes: 1, time: EventTime(microseconds: Int64(i))), into: &out)
+        }
+        #expect(table.count == 3)
+        #expect(table.evictions == 2)
+        #expect(out.map(\.reason) == [.evicted, .evicted])
+        #expect(out.map(\.initiator.address.description) == ["10.0.0.1", "10.0.0.2"])
+    }
+
+    @Test("flow addresses print as RFC 5952 text")
+    func addressText() {
+        #expect(FlowAddress(IPv4Address(value: 0x0A14_0401)).description == "10.20.4.1")
+        #expect(FlowAddress(high: 0xfe80_0000_0000_0000, low: 0x0203_b1ff_fe5e_2107).description == "fe80::203:b1ff:fe5e:2107")
+        #expect(FlowAddress(high: 0x2001_0db8_0000_0000, low: 1).description == "2001:db8::1")
+        #expect(FlowAddress(high: 0, low: 1).description == "::1")
+        #expect(FlowAddress(high: 0, low: 0).description == "::")
+    }
+}

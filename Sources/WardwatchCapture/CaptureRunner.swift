@@ -71,7 +71,9 @@ public final class CaptureRunner: Sendable {
                     }
                     switch result {
                     case .packet: if batch.count >= batchSize { try flush() }
-                    case .timeout: try flush()
+                    case .timeout:
+                        try flush()
+                        if let stats = source.statistics() { metrics?.recordDrops(stats) }
                     case .end: break reading
                     }
                 }

@@ -1,0 +1,115 @@
+import Foundation
+import Synchronization
+import Testing
+import WardwatchCapture
+import WardwatchModel
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Collects what a capture publishes.
+final class CollectingSink: ObservationSink {
+    let observations = Mutex<[Observation]>([])
+    func publish(_ batch: [Observation]) async throws { observations.withLock { $0.append(contentsOf: batch) } }
+    func finish() async throws {}
+}
+
+/// A veth pair made for one test and removed after it.
+struct VethPair {
+    let a: String
+    let b: String
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        process.arguments = arguments
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    static func create() -> VethPair? {
+        let suffix = String(getpid() % 10000)
+        let pair = VethPair(a: "wwa\(suffix)", b: "wwb\(suffix)")
+        guard run(["link", "add", pair.a, "type", "veth", "peer", "name", pair.b]) == 0 else { return nil }
+        _ = run(["link", "set", pair.a, "up"])
+        _ = run(["link", "set", pair.b, "up"])
+        return pair
+    }
+
+    func remove() { _ = VethPair.run(["link", "del", a]) }
+
+    /// Sends a raw Ethernet frame out of `interface` through an AF_PACKET socket.
+    static func send(_ frame: [UInt8], on interface: String) -> Bool {
+        let fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        // struct sockaddr_ll (linux/if_packet.h), which Swift's Glibc module does not import: family, protocol,
+        // ifindex, hatype, pkttype, halen, addr[8]; 20 bytes in host order but the protocol.
+        var address = [UInt8](repeating: 0, count: 20)
+        withUnsafeBytes(of: UInt16(AF_PACKET)) { address.replaceSubrange(0..<2, with: $0) }
+        withUnsafeBytes(of: Int32(if_nametoindex(interface))) { address.replaceSubrange(4..<8, with: $0) }
+        address[11] = 6
+        let sent = frame.withUnsafeBytes { bytes in
+            address.withUnsafeBytes { raw in
+                sendto(fd, bytes.baseAddress, bytes.count, 0, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), 20)
+            }
+        }
+        return sent == frame.count
+    }
+}
+
+/// A gratuitous ARP announcement from `mac` for `ip`.
+func gratuitousARP(mac: [UInt8], ip: [UInt8]) -> [UInt8] {
+    [UInt8](repeating: 0xFF, count: 6) + mac + [0x08, 0x06] + [0, 1, 0x08, 0, 6, 4, 0, 1] + mac + ip
+        + [UInt8](repeating: 0, count: 6) + ip + [UInt8](repeating: 0, count: 18)
+}
+
+@Suite("Live capture", .serialized, .enabled(if: getuid() == 0, "needs root to create a veth pair"))
+struct LiveCaptureTests {
+    @Test("captures frames sent over a veth pair, with a BPF filter, and stops on request")
+    func vethCapture() async throws {
+        let pair = try #require(VethPair.create(), "cannot create a veth pair")
+        defer { pair.remove() }
+        var options = LiveCaptureOptions(interface: pair.b)
+        options.bpfFilter = "arp"
+        let source = try PcapSource(live: options)
+        let sink = CollectingSink()
+        let runner = CaptureRunner(
+            sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 1)
+        let running = Task { try await runner.run() }
+        try await Task.sleep(for: .milliseconds(200))
+        let pump: [UInt8] = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30]
+        let monitor: [UInt8] = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x31]
+        // DHCP frames from the ward sample: the "arp" filter must keep them out.
+        let (_, samplePackets) = try Fixtures.packets(Fixtures.wardSample)
+        let dhcpFrames = samplePackets.map(\.0).filter { $0.count > 300 && $0[12] == 0x08 && $0[13] == 0x00 }
+        #expect(!dhcpFrames.isEmpty)
+        for frame in dhcpFrames.prefix(4) { #expect(VethPair.send(frame, on: pair.a)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        var seen: Set<String> = []
+        while seen.count < 2 && ContinuousClock.now < deadline {
+            #expect(VethPair.send(gratuitousARP(mac: pump, ip: [10, 99, 0, 5]), on: pair.a))
+            #expect(VethPair.send(gratuitousARP(mac: monitor, ip: [10, 99, 0, 6]), on: pair.a))
+            try await Task.sleep(for: .milliseconds(100))
+            seen = Set(sink.observations.withLock { $0.map(\.deviceKey) })
+        }
+        runner.stop()
+        let counters = try await running.value
+        #expect(seen == ["02:00:5e:10:20:30", "02:00:5e:10:20:31"])
+        let observations = sink.observations.withLock { $0 }
+        #expect(!observations.isEmpty)
+        #expect(observations.allSatisfy { $0.kind == .arp && $0.sensorId == "veth" && $0.arp?.gratuitous == true })
+        #expect(counters.packets >= 2)
+        #expect(source.statistics() != nil)
+    }
+
+    @Test("a missing interface is a one-line error naming it")
+    func missingInterface() throws {
+        let error = #expect(throws: CaptureError.self) { _ = try PcapSource(live: LiveCaptureOptions(interface: "nosuchif0")) }
+        #expect(error?.message.contains("nosuchif0") == true)
+    }
+}

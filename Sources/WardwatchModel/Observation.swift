@@ -3,6 +3,14 @@ public struct Observation: Codable, Sendable, Equatable {
     /// What the observation is about; exactly the payload of that name is present.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case dhcp, arp
+        case tcpSyn = "tcp_syn"
+        case tcpTimestamps = "tcp_timestamps"
+        case tlsClientHello = "tls_client_hello"
+        case tlsCertificate = "tls_certificate"
+        case http, dns, mdns, ssdp, lldp, cdp, wsdiscovery
+        case dicomAssociation = "dicom_association"
+        case hl7Message = "hl7_message"
+        case flow
     }
 
     public var schemaVersion: Int = 1
@@ -17,6 +25,20 @@ public struct Observation: Codable, Sendable, Equatable {
     public var source: Source
     public var dhcp: DHCPObservation?
     public var arp: ARPObservation?
+    public var tcpSyn: TCPSynObservation?
+    public var tcpTimestamps: TCPTimestampsObservation?
+    public var tlsClientHello: TLSClientHelloObservation?
+    public var tlsCertificate: TLSCertificateObservation?
+    public var http: HTTPObservation?
+    public var dns: DNSObservation?
+    public var mdns: DNSObservation?
+    public var ssdp: SSDPObservation?
+    public var lldp: NeighborObservation?
+    public var cdp: NeighborObservation?
+    public var wsdiscovery: WSDiscoveryObservation?
+    public var dicomAssociation: DICOMAssociationObservation?
+    public var hl7Message: HL7MessageObservation?
+    public var flow: FlowObservation?
 
     public struct Source: Codable, Sendable, Equatable {
         public var mac: String

@@ -95,6 +95,10 @@ public struct DeviceProfiler: Sendable {
             } else if dhcp.messageType == "ack", let ip = dhcp.yourIp {
                 insertIP(ip, into: &profile.ips)
             }
+        default:
+            // The other kinds feed identity and classification (a later stage); here they only count. Their source
+            // IP is not taken as the device's: behind a router, a MAC carries many hosts' addresses.
+            break
         }
     }
 

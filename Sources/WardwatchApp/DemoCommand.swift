@@ -72,7 +72,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("Inventory (\(result.topics.devices)): \(latest.count) devices")
         let rows = latest.values.sorted { $0.deviceKey < $1.deviceKey }.map { p -> [String] in
             [
-                p.mac, p.ips.joined(separator: ","), p.hostnames.joined(separator: ","),
+                p.deviceKey, p.ips.joined(separator: ","), p.hostnames.joined(separator: ","),
                 p.vlans.map(String.init).joined(separator: ","), p.dhcp?.vendorClass ?? "",
                 p.dhcp?.parameterRequestList.map { $0.map(String.init).joined(separator: ",") } ?? "",
                 p.firstSeen.description, String(p.observationCount),
@@ -82,7 +82,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("\nAlerts (\(result.topics.alerts)): \(alerts.count) OCSF Detection Findings")
         let alertRows = alerts.sorted { ($0.time, $0.finding_info.uid) < ($1.time, $1.finding_info.uid) }.map { a in
             [
-                EventTime(microseconds: a.time * 1000).description, a.severity, a.finding_info.title, a.device.mac,
+                EventTime(microseconds: a.time * 1000).description, a.severity, a.finding_info.title, a.unmapped.device_key,
                 a.finding_info.uid,
             ]
         }

@@ -79,6 +79,7 @@ public final class CaptureRunner: Sendable {
                 }
                 if let stats = source.statistics() { metrics?.recordDrops(stats) }
             }
+            extractor.finish(into: &batch)
             try flush()
         } catch {
             do { try flush() } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }

@@ -10,6 +10,8 @@ public struct CaptureCounters: Sendable, Equatable {
     public var ignored = 0
     /// Packets cut short by the capture's snap length before a decoder could finish.
     public var snapTruncated = 0
+    /// TCP connections not analysed because the connection table was full (their flows are still counted).
+    public var unanalysedConnections = 0
     public var malformedByReason: [String: Int] = [:]
 
     public var malformed: Int { malformedByReason.values.reduce(0, +) }
@@ -28,11 +30,20 @@ public struct SensorIdentity: Sendable, Equatable {
 }
 
 /// Turns captured frames into observations. A pure state machine over bytes: no I/O, no clock but the packet's.
+/// Layered like Zeek's analyzers: link, network (IPv4, IPv6), transport (UDP, TCP with its flow table), application.
 public struct ObservationExtractor: Sendable {
     public let sensor: SensorIdentity
     public private(set) var counters = CaptureCounters()
+    public private(set) var flows: FlowTable
+    private var connections: [FlowKey: ConnectionAnalyzer] = [:]
+    /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
+    public let connectionCapacity: Int
 
-    public init(sensor: SensorIdentity) { self.sensor = sensor }
+    public init(sensor: SensorIdentity, flowConfiguration: FlowTable.Configuration = .init(), connectionCapacity: Int = 20_000) {
+        self.sensor = sensor
+        self.flows = FlowTable(configuration: flowConfiguration)
+        self.connectionCapacity = connectionCapacity
+    }
 
     /// Decodes one frame and appends the observations it yields. `originalLength` is the length on the wire
     /// (larger than `bytes.count` when the snap length cut the frame).
@@ -52,11 +63,33 @@ public struct ObservationExtractor: Sendable {
         case EtherType.arp:
             extractARP(frame, time: time, cut: cut, into: &output)
         case EtherType.ipv4:
-            extractIPv4(frame, time: time, cut: cut, into: &output)
+            extractIPv4(frame, wireLength: originalLength, time: time, cut: cut, into: &output)
+        case EtherType.ipv6:
+            extractIPv6(frame, wireLength: originalLength, time: time, cut: cut, into: &output)
         default:
             counters.ignored += 1
         }
         counters.observations += output.count - before
+    }
+
+    /// Reports what is still open at the end of a capture: flows, and timestamp samples not yet sent.
+    public mutating func finish(into output: inout [Observation]) {
+        let before = output.count
+        for key in connections.keys.sorted() {
+            guard var analyzer = connections[key] else { continue }
+            for d in 0..<2 where analyzer.directions[d].endpoints != nil {
+                analyzer.flushTimestamps(d, base: base(for: analyzer, direction: d, key: key), into: &output)
+            }
+        }
+        connections.removeAll()
+        var summaries: [FlowSummary] = []
+        flows.flushAll(into: &summaries)
+        for summary in summaries { output.append(flowObservation(summary)) }
+        counters.observations += output.count - before
+    }
+
+    private func observation(_ kind: Observation.Kind, key: String, source: Observation.Source, vlan: UInt16?, time: EventTime) -> Observation {
+        Observation(kind: kind, deviceKey: key, time: time, sensorId: sensor.sensorId, site: sensor.site, vlan: vlan.map(Int.init), source: source)
     }
 
     private mutating func extractARP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
@@ -77,18 +110,30 @@ public struct ObservationExtractor: Sendable {
         case 2: "reply"
         default: "op-\(arp.operation)"
         }
-        output.append(
-            Observation(
-                kind: .arp, deviceKey: arp.senderMAC.description, time: time, sensorId: sensor.sensorId,
-                site: sensor.site, vlan: frame.innermostVLAN.map(Int.init),
-                source: .init(mac: (frame.source ?? arp.senderMAC).description, ip: nil),
-                arp: ARPObservation(
-                    operation: operation, senderMac: arp.senderMAC.description, senderIp: arp.senderIP.description,
-                    targetMac: arp.targetMAC.description, targetIp: arp.targetIP.description,
-                    gratuitous: arp.isGratuitous)))
+        var o = observation(
+            .arp, key: arp.senderMAC.description, source: .init(mac: (frame.source ?? arp.senderMAC).description, ip: nil),
+            vlan: frame.innermostVLAN, time: time)
+        o.arp = ARPObservation(
+            operation: operation, senderMac: arp.senderMAC.description, senderIp: arp.senderIP.description,
+            targetMac: arp.targetMAC.description, targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
+        output.append(o)
     }
 
-    private mutating func extractIPv4(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
+    /// The network-layer facts the transport layer needs, for either IP version.
+    struct NetworkPacket {
+        var source: FlowAddress
+        var destination: FlowAddress
+        var sourceText: String
+        var destinationText: String
+        var transport: UInt8
+        var payload: UnsafeRawBufferPointer
+        var isLaterFragment: Bool
+        var moreFragments: Bool
+        var p0f: P0fIPFacts?
+        var ipv4: IPv4Packet?
+    }
+
+    private mutating func extractIPv4(_ frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout [Observation]) {
         let ip: IPv4Packet
         switch IPv4Packet.decode(frame.payload) {
         case .success(let packet): ip = packet
@@ -97,23 +142,190 @@ public struct ObservationExtractor: Sendable {
             cut ? (counters.snapTruncated += 1) : counters.malformed("ipv4-\(error)")
             return
         }
-        guard ip.protocolNumber == 17, !ip.isLaterFragment else {
+        let facts = IPv4HeaderFacts.decode(frame.payload).map(P0fIPFacts.init(ipv4:))
+        let packet = NetworkPacket(
+            source: FlowAddress(ip.source), destination: FlowAddress(ip.destination), sourceText: ip.source.description,
+            destinationText: ip.destination.description, transport: ip.protocolNumber, payload: ip.payload,
+            isLaterFragment: ip.isLaterFragment, moreFragments: ip.moreFragments, p0f: facts, ipv4: ip)
+        extractTransport(packet, frame: frame, wireLength: wireLength, time: time, cut: cut, into: &output)
+    }
+
+    private mutating func extractIPv6(_ frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout [Observation]) {
+        let ip: IPv6Packet
+        switch IPv6Packet.decode(frame.payload) {
+        case .success(let packet): ip = packet
+        case .failure(let error):
+            cut ? (counters.snapTruncated += 1) : counters.malformed("ipv6-\(error)")
+            return
+        }
+        let packet = NetworkPacket(
+            source: FlowAddress(high: ip.source.high, low: ip.source.low),
+            destination: FlowAddress(high: ip.destination.high, low: ip.destination.low),
+            sourceText: ip.source.description, destinationText: ip.destination.description, transport: ip.protocolNumber,
+            payload: ip.payload, isLaterFragment: ip.isLaterFragment, moreFragments: ip.moreFragments,
+            p0f: P0fIPFacts(ipv6: ip), ipv4: nil)
+        extractTransport(packet, frame: frame, wireLength: wireLength, time: time, cut: cut, into: &output)
+    }
+
+    private mutating func extractTransport(
+        _ ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout [Observation]
+    ) {
+        guard !ip.isLaterFragment else {
             counters.ignored += 1
             return
         }
-        let udp: UDPDatagram
-        switch UDPDatagram.decode(ip.payload) {
-        case .success(let datagram): udp = datagram
-        case .failure(let error):
-            cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("udp-\(error)")
-            return
+        switch ip.transport {
+        case IPProtocolNumber.udp:
+            let udp: UDPDatagram
+            switch UDPDatagram.decode(ip.payload) {
+            case .success(let datagram): udp = datagram
+            case .failure(let error):
+                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("udp-\(error)")
+                return
+            }
+            _ = recordFlow(ip, frame: frame, sourcePort: udp.sourcePort, destinationPort: udp.destinationPort, flags: 0, wireLength: wireLength, time: time, into: &output)
+            extractUDP(udp, ip: ip, frame: frame, time: time, cut: cut, into: &output)
+        case IPProtocolNumber.tcp:
+            let tcp: TCPSegment
+            switch TCPSegment.decode(ip.payload) {
+            case .success(let segment): tcp = segment
+            case .failure(let error):
+                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("tcp-\(error)")
+                return
+            }
+            extractTCP(tcp, ip: ip, frame: frame, wireLength: wireLength, time: time, into: &output)
+        default:
+            counters.ignored += 1
         }
+    }
+
+    /// Accounts the packet in the flow table and turns any flow summaries that became due into observations.
+    private mutating func recordFlow(
+        _ ip: NetworkPacket, frame: LinkFrame, sourcePort: UInt16, destinationPort: UInt16, flags: UInt8, wireLength: Int,
+        time: EventTime, into output: inout [Observation]
+    ) -> FlowKey {
+        var summaries: [FlowSummary] = []
+        let key = flows.record(
+            FlowPacket(
+                source: FlowEndpoint(address: ip.source, port: sourcePort),
+                destination: FlowEndpoint(address: ip.destination, port: destinationPort), transport: ip.transport,
+                vlan: frame.innermostVLAN, sourceMAC: frame.source, bytes: wireLength, tcpFlags: flags, time: time),
+            into: &summaries)
+        for summary in summaries {
+            let flowKey = FlowKey.of(source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan).key
+            if summary.reason != .active, var analyzer = connections.removeValue(forKey: flowKey) {
+                for d in 0..<2 where analyzer.directions[d].endpoints != nil {
+                    analyzer.flushTimestamps(d, base: base(for: analyzer, direction: d, key: flowKey), into: &output)
+                }
+            }
+            output.append(flowObservation(summary))
+        }
+        return key
+    }
+
+    private mutating func extractTCP(
+        _ tcp: TCPSegment, ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, into output: inout [Observation]
+    ) {
+        let key = recordFlow(
+            ip, frame: frame, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,
+            flags: UInt8(truncatingIfNeeded: tcp.flags.rawValue), wireLength: wireLength, time: time, into: &output)
+        let source = FlowEndpoint(address: ip.source, port: tcp.sourcePort)
+        let destination = FlowEndpoint(address: ip.destination, port: tcp.destinationPort)
+        if connections[key] == nil {
+            guard connections.count < connectionCapacity else {
+                counters.unanalysedConnections += 1
+                return
+            }
+            var analyzer = ConnectionAnalyzer()
+            // The side that sent a bare SYN is the client; otherwise the first sender seen.
+            let clientIsSource = !(tcp.isSYNACK)
+            let client = clientIsSource ? source : destination
+            let server = clientIsSource ? destination : source
+            let clientText = clientIsSource ? ip.sourceText : ip.destinationText
+            let serverText = clientIsSource ? ip.destinationText : ip.sourceText
+            analyzer.directions[0].endpoints = ConnectionEndpoints(
+                transport: "tcp", localIp: clientText, localPort: Int(client.port), remoteIp: serverText, remotePort: Int(server.port))
+            analyzer.directions[1].endpoints = ConnectionEndpoints(
+                transport: "tcp", localIp: serverText, localPort: Int(server.port), remoteIp: clientText, remotePort: Int(client.port))
+            connections[key] = analyzer
+        }
+        var analyzer = connections[key]!
+        let fromClient = analyzer.directions[0].endpoints!.localPort == Int(tcp.sourcePort)
+            && analyzer.directions[0].endpoints!.localIp == ip.sourceText
+        let d = fromClient ? 0 : 1
+        if analyzer.directions[d].mac == nil {
+            analyzer.directions[d].mac = frame.source
+            analyzer.directions[d].deviceKey = frame.source?.description ?? ip.sourceText
+        }
+        let base = base(for: analyzer, direction: d, key: key, vlan: frame.innermostVLAN, sourceIP: ip.sourceText, time: time)
+        if tcp.flags.contains(.syn) {
+            analyzer.directions[d].prefix.start(synSequence: tcp.sequenceNumber)
+            if let facts = ip.p0f, let signature = P0fSignature(ip: facts, tcp: tcp, peerSYNMSS: analyzer.synMSS) {
+                if signature.kind == .syn { analyzer.synMSS = signature.mss }
+                var o = base
+                o.kind = .tcpSyn
+                o.tcpSyn = TCPSynObservation(
+                    role: signature.kind == .syn ? "client" : "server", connection: analyzer.directions[d].endpoints!,
+                    signature: signature.description, ttl: Int(signature.ttl), window: Int(signature.window),
+                    mss: tcp.maximumSegmentSize.map(Int.init), windowScale: tcp.windowScale.map(Int.init),
+                    options: signature.layout.map(\.description), quirks: signature.quirks.description.split(separator: ",").map(String.init))
+                output.append(o)
+            }
+        }
+        if let sample = tcp.timestampSample(timeMicroseconds: time.microseconds) {
+            analyzer.timestamp(sample, direction: d, base: base, into: &output)
+        }
+        var tags: [String] = []
+        analyzer.payload(tcp, direction: d, time: time, base: base, tag: { tags.append($0) }, into: &output)
+        connections[key] = analyzer
+        for tag in tags { flows.tag(key, application: tag) }
+    }
+
+    /// An observation carrying the identity of one side of a connection.
+    private func base(
+        for analyzer: ConnectionAnalyzer, direction d: Int, key: FlowKey, vlan: UInt16? = nil, sourceIP: String? = nil,
+        time: EventTime? = nil
+    ) -> Observation {
+        let direction = analyzer.directions[d]
+        let deviceKey = direction.deviceKey.isEmpty ? (direction.endpoints?.localIp ?? "") : direction.deviceKey
+        return observation(
+            .flow, key: deviceKey,
+            source: .init(mac: direction.mac?.description, ip: sourceIP ?? direction.endpoints?.localIp),
+            vlan: vlan ?? (key.vlan == 0 ? nil : key.vlan), time: time ?? EventTime(microseconds: 0))
+    }
+
+    private func flowObservation(_ summary: FlowSummary) -> Observation {
+        let transport = summary.transport == IPProtocolNumber.tcp ? "tcp" : "udp"
+        let key = summary.initiatorMAC?.description ?? summary.initiator.address.description
+        var o = observation(
+            .flow, key: key, source: .init(mac: summary.initiatorMAC?.description, ip: summary.initiator.address.description),
+            vlan: summary.vlan, time: summary.lastTime)
+        func flagNames(_ f: UInt8) -> [String] {
+            let names = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"]
+            return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
+        }
+        o.flow = FlowObservation(
+            connection: ConnectionEndpoints(
+                transport: transport, localIp: summary.initiator.address.description, localPort: Int(summary.initiator.port),
+                remoteIp: summary.responder.address.description, remotePort: Int(summary.responder.port)),
+            packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut, bytesIn: summary.bytesIn,
+            firstTime: summary.firstTime, lastTime: summary.lastTime,
+            tcpFlagsOut: transport == "tcp" ? flagNames(summary.tcpFlagsOut) : [],
+            tcpFlagsIn: transport == "tcp" ? flagNames(summary.tcpFlagsIn) : [],
+            applicationProtocols: summary.applicationProtocols, endReason: summary.reason.rawValue)
+        return o
+    }
+
+    private mutating func extractUDP(
+        _ udp: UDPDatagram, ip: NetworkPacket, frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]
+    ) {
         let ports = (udp.sourcePort, udp.destinationPort)
-        if ports == (DHCPv4Message.clientPort, DHCPv4Message.serverPort)
-            || ports == (DHCPv4Message.serverPort, DHCPv4Message.clientPort)
-            || ports == (DHCPv4Message.serverPort, DHCPv4Message.serverPort)
+        if let ipv4 = ip.ipv4,
+            ports == (DHCPv4Message.clientPort, DHCPv4Message.serverPort)
+                || ports == (DHCPv4Message.serverPort, DHCPv4Message.clientPort)
+                || ports == (DHCPv4Message.serverPort, DHCPv4Message.serverPort)
         {
-            extractDHCP(udp.payload, frame: frame, ip: ip, time: time, cut: cut, into: &output)
+            extractDHCP(udp.payload, frame: frame, ip: ipv4, time: time, cut: cut, into: &output)
         } else {
             counters.ignored += 1
         }
@@ -135,7 +347,10 @@ public struct ObservationExtractor: Sendable {
             return
         }
         func nonzero(_ a: IPv4Address) -> String? { a.isUnspecified ? nil : a.description }
-        let dhcp = DHCPObservation(
+        var o = observation(
+            .dhcp, key: client.description, source: .init(mac: (frame.source ?? client).description, ip: nonzero(ip.source)),
+            vlan: frame.innermostVLAN, time: time)
+        o.dhcp = DHCPObservation(
             op: message.op == 1 ? "request" : "reply",
             messageType: message.messageType.map(DHCPv4Message.messageTypeName) ?? "bootp",
             transactionId: message.transactionID, clientMac: client.description,
@@ -146,10 +361,6 @@ public struct ObservationExtractor: Sendable {
             maxMessageSize: message.maximumMessageSize.map(Int.init),
             parameterRequestList: message.parameterRequestList.map { $0.map(Int.init) },
             optionCodes: message.options.map { Int($0.code) })
-        output.append(
-            Observation(
-                kind: .dhcp, deviceKey: client.description, time: time, sensorId: sensor.sensorId, site: sensor.site,
-                vlan: frame.innermostVLAN.map(Int.init),
-                source: .init(mac: (frame.source ?? client).description, ip: nonzero(ip.source)), dhcp: dhcp))
+        output.append(o)
     }
 }

@@ -57,7 +57,7 @@ public struct DetectionFinding: Codable, Sendable, Equatable {
         public var type: String = "Unknown"
         /// The device key: OCSF needs one of uid, ip or hostname, and a MAC alone is not enough.
         public var uid: String
-        public var mac: String
+        public var mac: String?
         public var ip: String?
         public var hostname: String?
     }

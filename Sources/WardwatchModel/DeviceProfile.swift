@@ -3,7 +3,8 @@
 public struct DeviceProfile: Codable, Sendable, Equatable {
     public var schemaVersion: Int = 1
     public var deviceKey: String
-    public var mac: String
+    /// The MAC address, where the device is keyed by it (nil for a device known only by its IP address).
+    public var mac: String?
     public var ips: [String] = []
     public var hostnames: [String] = []
     public var dhcp: DHCPFingerprint?
@@ -29,7 +30,7 @@ public struct DeviceProfile: Codable, Sendable, Equatable {
 
     public init(deviceKey: String, site: String, firstSeen: EventTime) {
         self.deviceKey = deviceKey
-        self.mac = deviceKey
+        self.mac = deviceKey.count == 17 && deviceKey.filter { $0 == ":" }.count == 5 ? deviceKey : nil
         self.site = site
         self.firstSeen = firstSeen
         self.lastSeen = firstSeen

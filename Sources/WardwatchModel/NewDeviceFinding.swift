@@ -7,16 +7,17 @@ extension DetectionFinding {
         let uid = DeterministicUUID.v5(name: "wardwatch:new-device:\(profile.deviceKey)")
         let ip = profile.ips.first
         let hostname = profile.hostnames.first
-        var observables = [Observable(name: "device.mac", type_id: 3, type: "MAC Address", value: profile.mac)]
+        var observables: [Observable] = []
+        if let mac = profile.mac { observables.append(Observable(name: "device.mac", type_id: 3, type: "MAC Address", value: mac)) }
         if let ip { observables.append(.init(name: "device.ip", type_id: 2, type: "IP Address", value: ip)) }
         if let hostname { observables.append(.init(name: "device.hostname", type_id: 1, type: "Hostname", value: hostname)) }
-        let label = hostname.map { "\($0) (\(profile.mac))" } ?? profile.mac
+        let label = hostname.map { "\($0) (\(profile.deviceKey))" } ?? profile.deviceKey
         return DetectionFinding(
             severity_id: 1, severity: severityName(1), time: observation.time.milliseconds,
             message: "New device observed: \(label) at site \(profile.site)",
             finding_info: .init(
                 uid: uid, title: "New device observed",
-                desc: "First \(observation.kind.rawValue) observation of device \(profile.mac) by sensor \(observation.sensorId).",
+                desc: "First \(observation.kind.rawValue) observation of device \(profile.deviceKey) by sensor \(observation.sensorId).",
                 types: ["New Device"], first_seen_time: profile.firstSeen.milliseconds,
                 analytic: .init(uid: "wardwatch.new-device", name: "New device observed"),
                 data_sources: [observationsTopic]),

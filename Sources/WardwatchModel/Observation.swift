@@ -41,9 +41,10 @@ public struct Observation: Codable, Sendable, Equatable {
     public var flow: FlowObservation?
 
     public struct Source: Codable, Sendable, Equatable {
-        public var mac: String
+        /// Absent on link types without MAC addresses (NULL/loopback, raw IP, cooked captures without one).
+        public var mac: String?
         public var ip: String?
-        public init(mac: String, ip: String?) {
+        public init(mac: String?, ip: String?) {
             self.mac = mac
             self.ip = ip
         }

@@ -55,10 +55,10 @@ struct SkeletonTests {
             #expect(profile.vlans == device.vlans, "\(device.mac)")
         }
         #expect(findings.count == expected.devices.count)
-        #expect(Set(findings.map(\.device.mac)) == Set(expected.devices.map(\.mac)))
+        #expect(Set(findings.compactMap(\.device.mac)) == Set(expected.devices.map(\.mac)))
         for finding in findings {
             #expect(finding.class_uid == 2004 && finding.type_uid == 200401 && finding.category_uid == 2)
-            #expect(finding.finding_info.uid == DeterministicUUID.v5(name: "wardwatch:new-device:\(finding.device.mac)"))
+            #expect(finding.finding_info.uid == DeterministicUUID.v5(name: "wardwatch:new-device:\(finding.unmapped.device_key)"))
             #expect(finding.finding_info.title == "New device observed")
         }
     }

@@ -1,0 +1,61 @@
+import Crypto
+import Foundation
+import WardwatchDecoders
+import WardwatchModel
+import X509
+import _CryptoExtras
+
+/// What a server certificate says about the device that presents it, parsed with swift-certificates.
+enum CertificateSummary {
+    /// Summarises a DER certificate; nil where it does not parse.
+    static func summarise(der: [UInt8], endpoints: ConnectionEndpoints) -> TLSCertificateObservation? {
+        guard let certificate = try? Certificate(derEncoded: der) else { return nil }
+        let (keyType, keyBits) = keyFacts(certificate.publicKey)
+        let selfSigned = certificate.subject == certificate.issuer
+            && certificate.publicKey.isValidSignature(certificate.signature, for: certificate)
+        var names: [String] = []
+        if let sans = try? certificate.extensions.subjectAlternativeNames {
+            for name in sans {
+                switch name {
+                case .dnsName(let dns): names.append(dns)
+                case .ipAddress(let bytes): names.append(ipText(Array(bytes.bytes)))
+                case .rfc822Name(let mail): names.append(mail)
+                case .uniformResourceIdentifier(let uri): names.append(uri)
+                default: continue
+                }
+            }
+        }
+        return TLSCertificateObservation(
+            connection: endpoints, subject: certificate.subject.description, issuer: certificate.issuer.description,
+            serialNumber: hexString(certificate.serialNumber.bytes), notBefore: rfc3339(certificate.notValidBefore),
+            notAfter: rfc3339(certificate.notValidAfter), keyType: keyType, keyBits: keyBits, selfSigned: selfSigned,
+            sha256: hexString(Array(Crypto.SHA256.hash(data: der))), subjectAltNames: names)
+    }
+
+    static func keyFacts(_ key: Certificate.PublicKey) -> (String, Int?) {
+        if let rsa = _RSA.Signing.PublicKey(key) { return ("rsa", rsa.keySizeInBits) }
+        if P256.Signing.PublicKey(key) != nil { return ("ec", 256) }
+        if P384.Signing.PublicKey(key) != nil { return ("ec", 384) }
+        if P521.Signing.PublicKey(key) != nil { return ("ec", 521) }
+        if Curve25519.Signing.PublicKey(key) != nil { return ("ed25519", 256) }
+        return ("unknown", nil)
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let text = EventTime(seconds: seconds, microseconds: 0).description  // ...T08:00:00.000000Z
+        return String(text.prefix(19)) + "Z"
+    }
+
+    static func ipText(_ bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        if bytes.count == 16 {
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            for i in 0..<8 { high = high << 8 | UInt64(bytes[i]) }
+            for i in 8..<16 { low = low << 8 | UInt64(bytes[i]) }
+            return IPv6Address(high: high, low: low).description
+        }
+        return hexString(bytes)
+    }
+}

@@ -6,7 +6,7 @@ import WardwatchModel
 /// A pure state machine owned by the capture thread.
 struct ConnectionAnalyzer {
     enum Application: Equatable {
-        case undecided, tls, dicom, hl7, done
+        case undecided, tls, dicom, hl7, http, done
     }
 
     struct Direction {
@@ -95,6 +95,17 @@ struct ConnectionAnalyzer {
                 } else if messages.isEmpty && directions[d].prefix.isFinished {
                     finish(d)
                 }
+            case .http:
+                if let head = HTTPHead.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
+                    tag("http")
+                    var observation = base
+                    observation.kind = .http
+                    observation.http = DiscoveryObservations.http(head, endpoints)
+                    output.append(observation)
+                    finish(d)
+                } else if buffer.count >= 16384 {
+                    finish(d)
+                }
             case .undecided, .done:
                 break
             }
@@ -131,6 +142,7 @@ struct ConnectionAnalyzer {
             if buffer.count < 4 { return .undecided }
             return HL7Message.detect(buffer) ? .hl7 : .done
         }
+        if HTTPHead.mayStartHead(buffer) { return .http }
         if first <= 0x03 {
             if buffer.count < 74 { return .undecided }
             return DICOMUpperLayer.detect(buffer) ? .dicom : .done

@@ -66,6 +66,21 @@ public struct ObservationExtractor: Sendable {
             extractIPv4(frame, wireLength: originalLength, time: time, cut: cut, into: &output)
         case EtherType.ipv6:
             extractIPv6(frame, wireLength: originalLength, time: time, cut: cut, into: &output)
+        case LLDPDU.etherType:
+            extractLLDP(frame, time: time, cut: cut, into: &output)
+        case ..<0x0600:
+            // An 802.3 length: LLC, and CDP in SNAP.
+            if let llc = LLCFrame.decode(frame), llc.isCDP, let source = frame.source {
+                switch CDPPacket.decode(llc.payload) {
+                case .success(let packet):
+                    var o = observation(.cdp, key: source.description, source: .init(mac: source.description, ip: nil), vlan: frame.innermostVLAN, time: time)
+                    o.cdp = DiscoveryObservations.cdp(packet)
+                    output.append(o)
+                case .failure: cut ? (counters.snapTruncated += 1) : counters.malformed("cdp")
+                }
+            } else {
+                counters.ignored += 1
+            }
         default:
             counters.ignored += 1
         }
@@ -117,6 +132,18 @@ public struct ObservationExtractor: Sendable {
             operation: operation, senderMac: arp.senderMAC.description, senderIp: arp.senderIP.description,
             targetMac: arp.targetMAC.description, targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
         output.append(o)
+    }
+
+    private mutating func extractLLDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
+        guard let source = frame.source else { counters.ignored += 1; return }
+        switch LLDPDU.decode(frame.payload) {
+        case .success(let du):
+            var o = observation(.lldp, key: source.description, source: .init(mac: source.description, ip: nil), vlan: frame.innermostVLAN, time: time)
+            o.lldp = DiscoveryObservations.lldp(du)
+            output.append(o)
+        case .failure:
+            cut ? (counters.snapTruncated += 1) : counters.malformed("lldp")
+        }
     }
 
     /// The network-layer facts the transport layer needs, for either IP version.
@@ -326,6 +353,34 @@ public struct ObservationExtractor: Sendable {
                 || ports == (DHCPv4Message.serverPort, DHCPv4Message.serverPort)
         {
             extractDHCP(udp.payload, frame: frame, ip: ipv4, time: time, cut: cut, into: &output)
+            return
+        }
+        let key = frame.source?.description ?? ip.sourceText
+        var o = observation(.dns, key: key, source: .init(mac: frame.source?.description, ip: ip.sourceText), vlan: frame.innermostVLAN, time: time)
+        func either(_ port: UInt16) -> Bool { udp.sourcePort == port || udp.destinationPort == port }
+        if either(5353) || either(53) {
+            switch DNSMessage.decode(udp.payload) {
+            case .success(let message):
+                if either(5353) {
+                    o.kind = .mdns
+                    o.mdns = DiscoveryObservations.dns(message)
+                } else {
+                    o.dns = DiscoveryObservations.dns(message)
+                }
+                output.append(o)
+            case .failure:
+                cut ? (counters.snapTruncated += 1) : counters.malformed(either(5353) ? "mdns" : "dns")
+            }
+        } else if either(1900) {
+            guard let message = SSDPMessage.decode(udp.payload) else { counters.malformed("ssdp"); return }
+            o.kind = .ssdp
+            o.ssdp = DiscoveryObservations.ssdp(message)
+            output.append(o)
+        } else if either(3702) {
+            guard let message = WSDiscoveryMessage.decode(udp.payload) else { counters.malformed("wsdiscovery"); return }
+            o.kind = .wsdiscovery
+            o.wsdiscovery = DiscoveryObservations.wsDiscovery(message)
+            output.append(o)
         } else {
             counters.ignored += 1
         }

@@ -1,0 +1,166 @@
+import WardwatchDecoders
+import WardwatchModel
+
+/// Turns decoded discovery and service messages into observation payloads: empty texts become absent, numbers
+/// become the names the schema documents.
+enum DiscoveryObservations {
+    static func nonEmpty(_ text: String?) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        return text
+    }
+
+    static let lldpCapabilities = [
+        "other", "repeater", "bridge", "wlan-access-point", "router", "telephone", "docsis-cable-device",
+        "station-only", "c-vlan", "s-vlan", "tpmr",
+    ]
+    static let cdpCapabilities = [
+        "router", "transparent-bridge", "source-route-bridge", "switch", "host", "igmp", "repeater", "phone", "remote",
+        "cvta", "two-port-mac-relay",
+    ]
+
+    static func capabilityNames(_ bits: UInt32?, names: [String]) -> [String] {
+        guard let bits else { return [] }
+        return (0..<32).filter { bits & (1 << UInt32($0)) != 0 }.map { $0 < names.count ? names[$0] : "bit-\($0)" }
+    }
+
+    /// RFC 4776 civic address CAtype names.
+    static func civicName(_ type: UInt8) -> String {
+        switch type {
+        case 0: "language"
+        case 1...6: "A\(type)"
+        case 16: "PRD"
+        case 17: "POD"
+        case 18: "STS"
+        case 19: "HNO"
+        case 20: "HNS"
+        case 21: "LMK"
+        case 22: "LOC"
+        case 23: "NAM"
+        case 24: "PC"
+        case 25: "BLD"
+        case 26: "UNIT"
+        case 27: "FLR"
+        case 28: "ROOM"
+        case 29: "PLC"
+        case 30: "PCN"
+        case 31: "POBOX"
+        case 32: "ADDCODE"
+        case 33: "SEAT"
+        case 34: "RD"
+        case 35: "RDSEC"
+        case 36: "RDBR"
+        case 37: "RDSUBBR"
+        case 38: "PRM"
+        case 39: "POM"
+        case 128: "script"
+        default: "catype-\(type)"
+        }
+    }
+
+    static func lldp(_ du: LLDPDU) -> NeighborObservation {
+        var inventory: [KeyValue] = []
+        let med = du.med
+        for (key, value) in [
+            ("hardware_revision", med.hardwareRevision), ("firmware_revision", med.firmwareRevision),
+            ("software_revision", med.softwareRevision), ("serial_number", med.serialNumber),
+            ("manufacturer", med.manufacturer), ("model", med.modelName), ("asset_id", med.assetID),
+        ] {
+            if let value = nonEmpty(value) { inventory.append(KeyValue(key, value)) }
+        }
+        var civic: [KeyValue] = []
+        for location in med.locations {
+            if case .civic(_, let country, let elements) = location {
+                if let country = nonEmpty(country) { civic.append(KeyValue("country", country)) }
+                for element in elements {
+                    if let value = nonEmpty(element.value) { civic.append(KeyValue(civicName(element.type), value)) }
+                }
+            }
+        }
+        return NeighborObservation(
+            chassisId: nonEmpty(du.chassisID.value), portId: nonEmpty(du.portID?.value),
+            portDescription: nonEmpty(du.portDescription), systemName: nonEmpty(du.systemName),
+            systemDescription: nonEmpty(du.systemDescription),
+            capabilities: capabilityNames(du.enabledCapabilities.map(UInt32.init), names: lldpCapabilities),
+            managementAddresses: du.managementAddresses.map(\.text).filter { !$0.isEmpty },
+            nativeVlan: du.portVLAN.map(Int.init), inventory: inventory, civicLocation: civic)
+    }
+
+    static func cdp(_ packet: CDPPacket) -> NeighborObservation {
+        NeighborObservation(
+            chassisId: nonEmpty(packet.deviceID), portId: nonEmpty(packet.portID), systemName: nonEmpty(packet.deviceID),
+            platform: nonEmpty(packet.platform), softwareVersion: nonEmpty(packet.softwareVersion),
+            capabilities: capabilityNames(packet.capabilities, names: cdpCapabilities),
+            managementAddresses: packet.addresses.map(\.text).filter { !$0.isEmpty },
+            nativeVlan: packet.nativeVLAN.map(Int.init))
+    }
+
+    static func typeName(_ type: UInt16) -> String {
+        switch type {
+        case DNSMessage.RecordType.a: "A"
+        case DNSMessage.RecordType.ns: "NS"
+        case DNSMessage.RecordType.cname: "CNAME"
+        case DNSMessage.RecordType.ptr: "PTR"
+        case DNSMessage.RecordType.hinfo: "HINFO"
+        case DNSMessage.RecordType.txt: "TXT"
+        case DNSMessage.RecordType.aaaa: "AAAA"
+        case DNSMessage.RecordType.srv: "SRV"
+        case DNSMessage.RecordType.any: "ANY"
+        default: "TYPE\(type)"
+        }
+    }
+
+    static func dns(_ message: DNSMessage) -> DNSObservation {
+        func value(_ record: DNSMessage.ResourceRecord) -> String {
+            switch record.data {
+            case .a, .aaaa: record.addressText ?? ""
+            case .ptr(let name), .cname(let name), .ns(let name): name
+            case .srv(let priority, let weight, let port, let target): "\(priority) \(weight) \(port) \(target)"
+            case .txt(let strings): strings.joined(separator: " ")
+            case .hinfo(let cpu, let os): "\(cpu) \(os)"
+            case .other: ""
+            }
+        }
+        return DNSObservation(
+            response: message.isResponse,
+            questions: message.questions.map { .init(name: $0.name, type: typeName($0.type), value: "") },
+            answers: message.records.map { .init(name: $0.name, type: typeName($0.type), value: value($0)) },
+            modelFields: message.modelTXTFields.map { KeyValue($0.key, $0.value) })
+    }
+
+    static func ssdp(_ message: SSDPMessage) -> SSDPObservation {
+        let startLine: String = switch message.kind {
+        case .notify: "NOTIFY * HTTP/1.1"
+        case .search: "M-SEARCH * HTTP/1.1"
+        case .response(let status): "HTTP/1.1 \(status)"
+        case .other(let method): "\(method) * HTTP/1.1"
+        }
+        return SSDPObservation(
+            startLine: startLine, server: nonEmpty(message.server), usn: nonEmpty(message.usn),
+            location: nonEmpty(message.location), notificationType: nonEmpty(message.nt),
+            searchTarget: nonEmpty(message.st), userAgent: nonEmpty(message.userAgent))
+    }
+
+    static func wsDiscovery(_ message: WSDiscoveryMessage) -> WSDiscoveryObservation {
+        let name: String = switch message.kind {
+        case .hello: "Hello"
+        case .bye: "Bye"
+        case .probe: "Probe"
+        case .probeMatches: "ProbeMatches"
+        case .resolve: "Resolve"
+        case .resolveMatches: "ResolveMatches"
+        case .other(let other): other
+        }
+        let endpoint = message.endpoints.first
+        return WSDiscoveryObservation(
+            message: name, endpointReference: nonEmpty(endpoint?.address),
+            types: endpoint?.types.map(\.expanded) ?? [], scopes: endpoint?.scopes ?? [],
+            xaddrs: endpoint?.xAddrs ?? [], metadataVersion: endpoint?.metadataVersion.map(Int.init))
+    }
+
+    static func http(_ head: HTTPHead, _ endpoints: ConnectionEndpoints) -> HTTPObservation {
+        HTTPObservation(
+            connection: endpoints, direction: head.isRequest ? "request" : "response", method: nonEmpty(head.method),
+            host: nonEmpty(head.host), path: head.isRequest ? nonEmpty(head.path) ?? "/" : nil,
+            status: head.isRequest ? nil : head.statusCode, userAgent: nonEmpty(head.userAgent), server: nonEmpty(head.server))
+    }
+}

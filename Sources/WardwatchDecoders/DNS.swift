@@ -1,0 +1,381 @@
+/// A DNS or multicast DNS message (RFC 1035, RFC 6762, DNS-SD RFC 6763): header, questions and the answer, authority
+/// and additional records, with compressed names followed safely (bounded jumps, bounded length, no loops).
+///
+/// Records decoded: A, AAAA, PTR, CNAME, NS, SRV, TXT, HINFO; others keep their type and length. What identifies a
+/// device is surfaced: the host names it announces and the names it asks for, DNS-SD service instances (instance,
+/// service type, target, port, TXT) and model-like TXT keys.
+///
+/// The decoder is pure and bounds-checked. A message with a malformed or cut-short record still yields every question
+/// and record before it, with `isTruncated` set.
+public struct DNSMessage: Equatable, Sendable {
+    public struct Question: Equatable, Sendable {
+        public var name: String
+        public var type: UInt16
+        /// The class without the mDNS unicast-response bit.
+        public var qclass: UInt16
+        /// mDNS "QU": the top bit of the class.
+        public var unicastResponse: Bool
+    }
+
+    public enum RData: Equatable, Sendable {
+        case a(IPv4Address)
+        /// The 16 address bytes (see `ResourceRecord.addressText`).
+        case aaaa([UInt8])
+        case ptr(String)
+        case cname(String)
+        case ns(String)
+        case srv(priority: UInt16, weight: UInt16, port: UInt16, target: String)
+        /// The character-strings, each as text (invalid UTF-8 replaced).
+        case txt([String])
+        case hinfo(cpu: String, os: String)
+        /// Any other type, or a known type whose data did not parse: the data length only.
+        case other(length: Int)
+    }
+
+    public struct ResourceRecord: Equatable, Sendable {
+        public var name: String
+        public var type: UInt16
+        /// The class without the mDNS cache-flush bit.
+        public var rrclass: UInt16
+        /// mDNS: the top bit of the class.
+        public var cacheFlush: Bool
+        public var ttl: UInt32
+        public var data: RData
+
+        /// The address of an A or AAAA record as text.
+        public var addressText: String? {
+            switch data {
+            case .a(let address): address.description
+            case .aaaa(let bytes): DiscoveryText.ipv6(bytes[...])
+            default: nil
+            }
+        }
+    }
+
+    /// A DNS-SD service instance: `<instance>.<_service>.<_tcp|_udp>.<domain>`.
+    public struct ServiceInstance: Equatable, Sendable {
+        /// The instance label, often a model or product name ("Philips hue - 1A2B3C", "HP LaserJet 400").
+        public var instance: String
+        /// The service type, "_http._tcp".
+        public var service: String
+        public var domain: String
+        /// From the SRV record, where the message carries one.
+        public var target: String?
+        public var port: UInt16?
+        /// The non-empty strings of the TXT record, where the message carries one.
+        public var txt: [String]
+    }
+
+    /// A TXT `key=value` string (a key alone has an empty value).
+    public struct TXTField: Equatable, Sendable {
+        public var key: String
+        public var value: String
+    }
+
+    public var id: UInt16
+    public var flags: UInt16
+    public var questions: [Question] = []
+    public var answers: [ResourceRecord] = []
+    public var authorities: [ResourceRecord] = []
+    public var additionals: [ResourceRecord] = []
+    /// Service instances named by SRV, TXT or service PTR records, in order of first appearance.
+    public var serviceInstances: [ServiceInstance] = []
+    /// True when a question or record was cut short or malformed; everything before it is decoded.
+    public var isTruncated = false
+
+    public var isResponse: Bool { flags & 0x8000 != 0 }
+    public var opcode: UInt8 { UInt8((flags >> 11) & 0x0F) }
+    public var responseCode: UInt8 { UInt8(flags & 0x0F) }
+    /// Answers, authorities and additionals in wire order.
+    public var records: [ResourceRecord] { answers + authorities + additionals }
+
+    public enum DecodeError: Error, Equatable { case truncated }
+
+    public static let port: UInt16 = 53
+    public static let multicastPort: UInt16 = 5353
+
+    public enum RecordType {
+        public static let a: UInt16 = 1
+        public static let ns: UInt16 = 2
+        public static let cname: UInt16 = 5
+        public static let ptr: UInt16 = 12
+        public static let hinfo: UInt16 = 13
+        public static let txt: UInt16 = 16
+        public static let aaaa: UInt16 = 28
+        public static let srv: UInt16 = 33
+        public static let any: UInt16 = 255
+    }
+
+    /// TXT keys (compared lowercased, as RFC 6763 keys are case-insensitive) that name a model, a manufacturer or a
+    /// hardware/firmware version: DNS-SD printer keys (ty, usb_MDL, usb_MFG), AirPlay/HomeKit (md, model), vendor habits.
+    public static let modelTXTKeys: Set<String> = [
+        "md", "model", "modelname", "model_name", "modelnumber", "model_number", "modelid", "mdl", "ty", "product",
+        "usb_mdl", "usb_mfg", "mfg", "manufacturer", "vendor", "mn", "hw", "hwversion", "hardware_ver", "fw", "fv",
+        "firmware", "firmware_ver", "swversion",
+    ]
+
+    /// Records and questions decoded at most, over all sections.
+    static let maximumEntries = 512
+
+    /// Decodes a DNS or mDNS message: the UDP payload (for DNS over TCP, the bytes after the 2-byte length).
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> Result<DNSMessage, DecodeError> {
+        guard bytes.count >= 12, let id = bytes.readUInt16(at: 0), let flags = bytes.readUInt16(at: 2),
+            let qd = bytes.readUInt16(at: 4), let an = bytes.readUInt16(at: 6), let ns = bytes.readUInt16(at: 8),
+            let ar = bytes.readUInt16(at: 10)
+        else { return .failure(.truncated) }
+        var message = DNSMessage(id: id, flags: flags)
+        var reader = DNSMessageReader(bytes: bytes, offset: 12)
+        var budget = maximumEntries
+        var services = DNSServiceCollector()
+
+        for _ in 0..<qd {
+            guard budget > 0, let question = reader.question() else {
+                message.isTruncated = true
+                return .success(message)
+            }
+            budget -= 1
+            message.questions.append(question)
+        }
+        let sections: [(UInt16, WritableKeyPath<DNSMessage, [ResourceRecord]>)] = [
+            (an, \.answers), (ns, \.authorities), (ar, \.additionals),
+        ]
+        outer: for (count, path) in sections {
+            for _ in 0..<count {
+                guard budget > 0, let record = reader.record(&services) else {
+                    message.isTruncated = true
+                    break outer
+                }
+                budget -= 1
+                message[keyPath: path].append(record)
+            }
+        }
+        message.serviceInstances = services.instances
+        return .success(message)
+    }
+
+    /// Splits a TXT string at its first `=`.
+    public static func txtField(_ string: String) -> TXTField {
+        guard let equals = string.firstIndex(of: "=") else { return TXTField(key: string, value: "") }
+        return TXTField(key: String(string[..<equals]), value: String(string[string.index(after: equals)...]))
+    }
+
+    /// TXT fields of every TXT record whose key is in `modelTXTKeys`, in wire order, without repeats.
+    public var modelTXTFields: [TXTField] {
+        var out: [TXTField] = []
+        for record in records {
+            guard case .txt(let strings) = record.data else { continue }
+            for string in strings {
+                let field = Self.txtField(string)
+                if !field.key.isEmpty, Self.modelTXTKeys.contains(field.key.lowercased()), !out.contains(field) { out.append(field) }
+            }
+        }
+        return out
+    }
+
+    /// Host names in the records: names of A and AAAA records, SRV targets and the targets of reverse (in-addr.arpa,
+    /// ip6.arpa) PTR records; in wire order, without repeats (compared case-insensitively). In an mDNS response these
+    /// are names the sender claims for itself; in a unicast DNS response, names a server resolved for the asker.
+    public var answerHostNames: [String] {
+        var names = DNSHostNameList()
+        for record in records {
+            switch record.data {
+            case .a, .aaaa: names.add(record.name)
+            case .srv(_, _, _, let target): names.add(target)
+            case .ptr(let target) where Self.isReverseName(record.name): names.add(target)
+            default: break
+            }
+        }
+        return names.names
+    }
+
+    /// Host names the message asks for: A, AAAA and ANY questions, service names (a label starting with `_`) and
+    /// reverse names excluded; in wire order, without repeats. In plain DNS these are names a device talks to; in mDNS
+    /// probes they are names the device is about to claim.
+    public var queriedHostNames: [String] {
+        var names = DNSHostNameList()
+        for question in questions
+        where question.type == RecordType.a || question.type == RecordType.aaaa || question.type == RecordType.any {
+            if Self.isReverseName(question.name) || question.name.hasPrefix("_") || question.name.contains("._") { continue }
+            names.add(question.name)
+        }
+        return names.names
+    }
+
+    static func isReverseName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower.hasSuffix(".in-addr.arpa") || lower.hasSuffix(".ip6.arpa")
+    }
+}
+
+/// An ordered, case-insensitively de-duplicated list of names.
+struct DNSHostNameList {
+    var names: [String] = []
+    var seen: Set<String> = []
+
+    mutating func add(_ name: String) {
+        guard !name.isEmpty, seen.insert(name.lowercased()).inserted else { return }
+        names.append(name)
+    }
+}
+
+/// Gathers DNS-SD service instances from SRV, TXT and service PTR records.
+struct DNSServiceCollector {
+    var instances: [DNSMessage.ServiceInstance] = []
+
+    mutating func index(_ name: DNSMessageName) -> Int? {
+        guard let parts = name.serviceInstanceParts else { return nil }
+        let full = name.text.lowercased()
+        if let i = instances.firstIndex(where: {
+            "\($0.instance).\($0.service).\($0.domain)".lowercased() == full
+        }) {
+            return i
+        }
+        guard instances.count < 64 else { return nil }
+        instances.append(
+            DNSMessage.ServiceInstance(instance: parts.instance, service: parts.service, domain: parts.domain, txt: []))
+        return instances.count - 1
+    }
+}
+
+/// A name as read from the wire: the labels' bytes joined by dots, and where each label ends.
+struct DNSMessageName {
+    var bytes: [UInt8] = []
+    var labelEnds: [Int] = []
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    func label(_ i: Int) -> ArraySlice<UInt8> {
+        let start = i == 0 ? 0 : labelEnds[i - 1] + 1
+        return bytes[start..<labelEnds[i]]
+    }
+
+    /// `<instance>.<_service>.<_tcp|_udp>.<domain...>`: the instance, "_service._tcp" and the domain.
+    var serviceInstanceParts: (instance: String, service: String, domain: String)? {
+        guard labelEnds.count >= 4 else { return nil }
+        let service = label(1), proto = label(2)
+        guard service.first == UInt8(ascii: "_"), !label(0).isEmpty else { return nil }
+        let p = Array(proto).map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+        guard p == Array("_tcp".utf8) || p == Array("_udp".utf8) else { return nil }
+        let domainStart = labelEnds[2] + 1
+        return (
+            String(decoding: label(0), as: UTF8.self),
+            String(decoding: bytes[(labelEnds[0] + 1)..<labelEnds[2]], as: UTF8.self),
+            String(decoding: bytes[domainStart...], as: UTF8.self)
+        )
+    }
+}
+
+/// A cursor over a DNS message.
+struct DNSMessageReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset: Int
+
+    /// Compression pointers followed at most per name; a loop ends here at the latest.
+    static let maximumJumps = 64
+    /// RFC 1035: 255 octets in wire form.
+    static let maximumNameLength = 255
+
+    /// Reads a possibly compressed name at `offset`, moving past it.
+    mutating func name() -> DNSMessageName? {
+        var out = DNSMessageName()
+        var position = offset
+        var jumps = 0
+        var wireLength = 1
+        var resume: Int?
+        while true {
+            guard let length = bytes.readUInt8(at: position) else { return nil }
+            switch length & 0xC0 {
+            case 0x00:
+                if length == 0 {
+                    offset = resume ?? position + 1
+                    return out
+                }
+                wireLength += 1 + Int(length)
+                guard wireLength <= Self.maximumNameLength, let label = bytes.slice(position + 1, Int(length)) else { return nil }
+                if !out.bytes.isEmpty { out.bytes.append(UInt8(ascii: ".")) }
+                out.bytes.append(contentsOf: label)
+                out.labelEnds.append(out.bytes.count)
+                position += 1 + Int(length)
+            case 0xC0:
+                guard let pointer = bytes.readUInt16(at: position), jumps < Self.maximumJumps else { return nil }
+                if resume == nil { resume = position + 2 }
+                jumps += 1
+                position = Int(pointer & 0x3FFF)
+            default:
+                return nil  // 0x40 extended and 0x80 reserved label types
+            }
+        }
+    }
+
+    /// A name in record data, which must end inside it.
+    mutating func name(within end: Int) -> DNSMessageName? {
+        guard let name = name(), offset <= end else { return nil }
+        return name
+    }
+
+    mutating func question() -> DNSMessage.Question? {
+        guard let name = name(), let type = bytes.readUInt16(at: offset), let qclass = bytes.readUInt16(at: offset + 2)
+        else { return nil }
+        offset += 4
+        return DNSMessage.Question(name: name.text, type: type, qclass: qclass & 0x7FFF, unicastResponse: qclass & 0x8000 != 0)
+    }
+
+    mutating func record(_ services: inout DNSServiceCollector) -> DNSMessage.ResourceRecord? {
+        guard let owner = name(), let type = bytes.readUInt16(at: offset), let rrclass = bytes.readUInt16(at: offset + 2),
+            let ttl = bytes.readUInt32(at: offset + 4), let length = bytes.readUInt16(at: offset + 8),
+            let rdata = bytes.slice(offset + 10, Int(length))
+        else { return nil }
+        let start = offset + 10
+        let end = start + Int(length)
+        var data = DNSMessage.RData.other(length: Int(length))
+        var inner = DNSMessageReader(bytes: bytes, offset: start)
+        switch type {
+        case DNSMessage.RecordType.a where length == 4:
+            data = .a(IPv4Address(rdata, at: 0)!)
+        case DNSMessage.RecordType.aaaa where length == 16:
+            data = .aaaa(Array(rdata))
+        case DNSMessage.RecordType.ptr, DNSMessage.RecordType.cname, DNSMessage.RecordType.ns:
+            if let target = inner.name(within: end) {
+                data = type == DNSMessage.RecordType.ptr ? .ptr(target.text) : type == DNSMessage.RecordType.cname
+                    ? .cname(target.text) : .ns(target.text)
+                if type == DNSMessage.RecordType.ptr { _ = services.index(target) }
+            }
+        case DNSMessage.RecordType.srv:
+            if let priority = rdata.readUInt16(at: 0), let weight = rdata.readUInt16(at: 2), let port = rdata.readUInt16(at: 4) {
+                inner.offset = start + 6
+                if let target = inner.name(within: end) {
+                    data = .srv(priority: priority, weight: weight, port: port, target: target.text)
+                    if let i = services.index(owner) {
+                        services.instances[i].target = target.text
+                        services.instances[i].port = port
+                    }
+                }
+            }
+        case DNSMessage.RecordType.txt:
+            let strings = Self.characterStrings(rdata, limit: 256)
+            data = .txt(strings)
+            let nonEmpty = strings.filter { !$0.isEmpty }
+            if let i = services.index(owner), services.instances[i].txt.isEmpty { services.instances[i].txt = nonEmpty }
+        case DNSMessage.RecordType.hinfo:
+            let strings = Self.characterStrings(rdata, limit: 2)
+            if strings.count == 2 { data = .hinfo(cpu: strings[0], os: strings[1]) }
+        default:
+            break
+        }
+        offset = end
+        return DNSMessage.ResourceRecord(
+            name: owner.text, type: type, rrclass: rrclass & 0x7FFF, cacheFlush: rrclass & 0x8000 != 0, ttl: ttl, data: data)
+    }
+
+    /// Length-prefixed character-strings as sent, as many as fit (at most `limit`); empty ones included (an mDNS TXT
+    /// record with no data holds one empty string).
+    static func characterStrings(_ data: UnsafeRawBufferPointer, limit: Int) -> [String] {
+        var out: [String] = []
+        var i = 0
+        while out.count < limit, let length = data.readUInt8(at: i), let string = data.slice(i + 1, Int(length)) {
+            out.append(String(decoding: string, as: UTF8.self))
+            i += 1 + Int(length)
+        }
+        return out
+    }
+}

@@ -112,3 +112,36 @@ struct ApplicationDecoderTests {
         #expect(flows.first?.connection.remotePort == 6661)
     }
 }
+
+@Suite("p0f v3 signatures against p0f itself")
+struct P0fSignatureTests {
+    @Test("every first SYN and SYN+ACK signature equals p0f's raw_sig")
+    func againstP0f() throws {
+        let text = try String(contentsOfFile: Fixtures.path("Tests/Fixtures/p0f/p0f-raw-sigs.tsv"), encoding: .utf8)
+        var byFile: [String: [(client: String, server: String, kind: String, sig: String)]] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == 5 else { continue }
+            byFile[f[0], default: []].append((f[1], f[2], f[3], f[4]))
+        }
+        var compared = 0
+        for (file, rows) in byFile.sorted(by: { $0.key < $1.key }) {
+            let path = file == "p0f-crafted.pcap"
+                ? Fixtures.path("Tests/Fixtures/p0f/p0f-crafted.pcap") : ApplicationDecoderTests.sharedPcaps + "/" + file
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            var mine: [String: String] = [:]
+            for syn in try ApplicationDecoderTests.observe(path).compactMap(\.tcpSyn) {
+                let c = syn.connection
+                let key = syn.role == "client"
+                    ? "\(c.localIp)/\(c.localPort) \(c.remoteIp)/\(c.remotePort) syn"
+                    : "\(c.remoteIp)/\(c.remotePort) \(c.localIp)/\(c.localPort) syn+ack"
+                if mine[key] == nil { mine[key] = syn.signature }
+            }
+            for row in rows {
+                #expect(mine["\(row.client) \(row.server) \(row.kind)"] == row.sig, "\(file) \(row.client) \(row.kind)")
+                compared += 1
+            }
+        }
+        #expect(compared >= 1000)
+    }
+}

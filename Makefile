@@ -7,7 +7,7 @@ PIP_PACKAGES := jsonschema noida-db
 BIN := .build/debug/wardwatch
 RELEASE_BIN := .build/release/wardwatch
 
-.PHONY: all deps test-deps build demo test schema-check compose-check bench clean
+.PHONY: all deps test-deps build demo test schema-check compose-check fuzz bench clean
 
 all: build
 
@@ -38,6 +38,7 @@ test: test-deps
 	$(SWIFT) build --product wardwatch
 	$(SWIFT) test --skip-build
 	@$(MAKE) --no-print-directory compose-check
+	FUZZ_SECONDS=10 Tests/Fuzz/run.sh
 	@$(MAKE) --no-print-directory schema-check
 
 schema-check:
@@ -52,6 +53,10 @@ compose-check:
 	docker-compose -f compose/docker-compose.yml config --quiet
 	WARDWATCH_BROKERS=kafka.example:9093 docker-compose -f compose/docker-compose.external.yml config --quiet
 	@echo "compose files valid"
+
+# libFuzzer on every decoder family, FUZZ_SECONDS each (make test runs 10 s each).
+fuzz: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} Tests/Fuzz/run.sh
 
 bench: test-deps
 	$(SWIFT) build -c release --product wardwatch

@@ -59,8 +59,10 @@ fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} Tests/Fuzz/run.sh
 
 bench: test-deps
+	@$(MAKE) --no-print-directory deps EXTRA_APT="p0f tshark kcat"
 	$(SWIFT) build -c release --product wardwatch
 	$(RELEASE_BIN) bench kafka
+	$(RELEASE_BIN) bench capture --shared ../shared/pcaps
 
 clean:
 	rm -rf .build

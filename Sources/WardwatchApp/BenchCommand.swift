@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
 import Logging
+import WardwatchCapture
+import WardwatchDecoders
 import WardwatchKafka
+import WardwatchModel
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, each against its peer in the same run.",
-        subcommands: [KafkaBench.self])
+        subcommands: [KafkaBench.self, CaptureBench.self])
 }
 
 /// Produce and consume throughput of the Kafka client against kcat on the same embedded broker, same run.
@@ -154,5 +157,122 @@ struct KafkaBench: AsyncParsableCommand {
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         return nil
+    }
+}
+
+/// Decoding speed of `wardwatch capture` (packets to observations as JSON lines, no Kafka) against tshark extracting
+/// comparable fields, p0f, and a bare libpcap read loop (the floor), on one capture of at least 1M packets built from
+/// the shared captures. Single-threaded, same machine, same run.
+struct CaptureBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture", abstract: "Capture decoding speed against tshark, p0f and a bare libpcap loop.")
+
+    @Option(help: "Packets in the benchmark capture.") var packets = 1_000_000
+    @Option(help: "Folder of the shared captures the benchmark capture is built from.") var shared = "../shared/pcaps"
+    @Option(help: "Where the benchmark capture is written (reused when it exists).") var capture = ".build/bench/capture-bench.pcap"
+    @Option(help: "Runs; medians are reported.") var runs = 3
+
+    func run() async throws {
+        Observability.bootstrapLogging(level: .error)
+        let file = try buildCapture()
+        let wardwatch = CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0]
+        print("Capture benchmark: \(file.packets) packets (\(file.bytes / 1_000_000) MB) in \(capture), \(runs) runs, one core each\n")
+
+        var floor: [Double] = [], ours: [Double] = [], tshark: [Double] = [], p0f: [Double] = []
+        var observations = 0
+        var peakKB = 0
+        for run in 1...runs {
+            let start = ContinuousClock.now
+            let source = try PcapSource(file: capture)
+            var sum = 0
+            while try source.next({ bytes, _, _ in sum &+= bytes.count }) == .packet {}
+            floor.append(elapsed(since: start))
+            precondition(sum > 0)
+
+            let oursTime = try timeProcess(wardwatch, ["capture", "--pcap", capture, "--output", ".build/bench/observations.jsonl", "--log-level", "error"])
+            ours.append(oursTime)
+            var usage = rusage()
+            getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+            peakKB = max(peakKB, usage.ru_maxrss)
+            if run == 1 {
+                observations = (try? String(contentsOfFile: ".build/bench/observations.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0
+            }
+            tshark.append(try timeProcess("/usr/bin/tshark", [
+                "-n", "-r", capture, "-T", "fields", "-e", "eth.src", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.srcport",
+                "-e", "tcp.dstport", "-e", "tcp.flags", "-e", "dhcp.option.hostname", "-e", "dhcp.option.request_list_item",
+                "-e", "dns.qry.name", "-e", "tls.handshake.extensions_server_name", "-e", "http.user_agent",
+                "-e", "lldp.tlv.system.name", "-e", "cdp.deviceid",
+            ]))
+            p0f.append(try timeProcess("/usr/sbin/p0f", ["-r", capture]))
+            print(String(format: "run %d: floor %.2f s, wardwatch %.2f s, tshark %.2f s, p0f %.2f s", run, floor.last!, oursTime, tshark.last!, p0f.last!))
+        }
+        func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+        let n = Double(file.packets)
+        let rate = { (xs: [Double]) in n / median(xs) }
+        print("")
+        print("                     packets/s    wardwatch is     goal")
+        print(String(format: "libpcap loop      %12.0f    %.2f x floor    >= 0.5 x", rate(floor), rate(ours) / rate(floor)))
+        print(String(format: "wardwatch capture %12.0f", rate(ours)))
+        print(String(format: "tshark -T fields  %12.0f    %.1f x tshark   >= 20 x", rate(tshark), rate(ours) / rate(tshark)))
+        print(String(format: "p0f -r            %12.0f    %.2f x p0f      >= 2 x", rate(p0f), rate(ours) / rate(p0f)))
+        print("\nwardwatch: \(observations) observations; peak memory of the child processes (the largest, wardwatch or tshark) \(peakKB / 1024) MiB")
+    }
+
+    /// Builds the capture from every Ethernet capture under `shared`, repeated with shifted times, once.
+    private func buildCapture() throws -> (packets: Int, bytes: Int) {
+        let marker = capture + ".count"
+        if let text = try? String(contentsOfFile: marker, encoding: .utf8), let parts = Optional(text.split(separator: " ")),
+            parts.count == 2, let count = Int(parts[0]), let bytes = Int(parts[1]), count >= packets,
+            FileManager.default.fileExists(atPath: capture)
+        {
+            return (count, bytes)
+        }
+        let files = (FileManager.default.enumerator(atPath: shared)?.compactMap { $0 as? String } ?? [])
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+        var frames: [([UInt8], Int, EventTime)] = []
+        for file in files {
+            guard let source = try? PcapSource(file: shared + "/" + file), source.linkType == .ethernet else { continue }
+            while (try? source.next({ bytes, length, time in frames.append((Array(bytes), length, time)) })) == .packet {}
+        }
+        guard !frames.isEmpty else { throw ValidationError("no Ethernet captures under \(shared)") }
+        try FileManager.default.createDirectory(atPath: (capture as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let writer = try PcapWriter(path: capture, linkType: .ethernet)
+        var written = 0
+        var bytes = 0
+        var round: Int64 = 0
+        let base = frames.map(\.2.microseconds).min() ?? 0
+        while written < packets {
+            for (frame, length, time) in frames where written < packets {
+                // Each round starts a day later, in the source captures' order, so flows and timeouts stay realistic.
+                writer.write(frame, originalLength: length, time: EventTime(microseconds: time.microseconds - base + round * 86_400_000_000 + 1_700_000_000_000_000))
+                written += 1
+                bytes += frame.count
+            }
+            round += 1
+        }
+        try "\(written) \(bytes)".write(toFile: marker, atomically: true, encoding: .utf8)
+        return (written, bytes)
+    }
+
+    private func elapsed(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    private func timeProcess(_ path: String, _ arguments: [String]) throws -> Double {
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is not installed") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let start = ContinuousClock.now
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        }
+        return elapsed(since: start)
     }
 }

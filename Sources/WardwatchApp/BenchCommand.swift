@@ -129,26 +129,6 @@ struct KafkaBench: AsyncParsableCommand {
         withExtendedLifetime(broker) {}
     }
 
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
-    /// Runs a process to completion with its output discarded and returns the wall time in seconds.
-    private func timeProcess(_ path: String, _ arguments: [String]) throws -> Double {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        let start = ContinuousClock.now
-        try process.run()
-        process.waitUntilExit()
-        let elapsed = seconds(ContinuousClock.now - start)
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
-        }
-        return elapsed
-    }
 
     private func which(_ name: String) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
@@ -187,7 +167,7 @@ struct CaptureBench: AsyncParsableCommand {
             let source = try PcapSource(file: capture)
             var sum = 0
             while try source.next({ bytes, _, _ in sum &+= bytes.count }) == .packet {}
-            floor.append(elapsed(since: start))
+            floor.append(seconds(ContinuousClock.now - start))
             precondition(sum > 0)
 
             let oursTime = try timeProcess(wardwatch, ["capture", "--pcap", capture, "--output", ".build/bench/observations.jsonl", "--log-level", "error"])
@@ -255,24 +235,27 @@ struct CaptureBench: AsyncParsableCommand {
         return (written, bytes)
     }
 
-    private func elapsed(since start: ContinuousClock.Instant) -> Double {
-        let d = ContinuousClock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 
-    private func timeProcess(_ path: String, _ arguments: [String]) throws -> Double {
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is not installed") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        let start = ContinuousClock.now
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
-        }
-        return elapsed(since: start)
+}
+
+/// Seconds of a duration, as a Double.
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// Runs a peer or child process to completion with its output discarded; returns the wall time in seconds.
+func timeProcess(_ path: String, _ arguments: [String]) throws -> Double {
+    guard FileManager.default.isExecutableFile(atPath: path) else { throw ValidationError("\(path) is not installed") }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+    process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+    let start = ContinuousClock.now
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw ValidationError("\(path) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
     }
+    return seconds(ContinuousClock.now - start)
 }

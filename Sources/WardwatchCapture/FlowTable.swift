@@ -21,34 +21,7 @@ public struct FlowAddress: Hashable, Comparable, Sendable, CustomStringConvertib
     public static func < (a: FlowAddress, b: FlowAddress) -> Bool { (a.high, a.low) < (b.high, b.low) }
 
     public var description: String {
-        if isIPv4 { return IPv4Address(value: UInt32(truncatingIfNeeded: low)).description }
-        let groups = (0..<8).map { i -> UInt16 in
-            let word = i < 4 ? high : low
-            return UInt16(truncatingIfNeeded: word >> (UInt64(3 - i % 4) * 16))
-        }
-        // RFC 5952: lowercase, the longest run of two or more zero groups compressed.
-        var bestStart = -1, bestLength = 0, runStart = -1
-        for i in 0...8 {
-            if i < 8 && groups[i] == 0 {
-                if runStart < 0 { runStart = i }
-            } else if runStart >= 0 {
-                if i - runStart > bestLength && i - runStart >= 2 { bestStart = runStart; bestLength = i - runStart }
-                runStart = -1
-            }
-        }
-        var parts: [String] = []
-        var i = 0
-        while i < 8 {
-            if i == bestStart {
-                parts.append(i == 0 ? ":" : "")
-                i += bestLength
-                if i == 8 { parts.append("") }
-                continue
-            }
-            parts.append(String(groups[i], radix: 16))
-            i += 1
-        }
-        return parts.joined(separator: ":")
+        isIPv4 ? IPv4Address(value: UInt32(truncatingIfNeeded: low)).description : IPv6Address(high: high, low: low).description
     }
 }
 

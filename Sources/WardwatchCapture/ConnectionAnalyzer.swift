@@ -20,6 +20,8 @@ struct ConnectionAnalyzer {
 
     /// Direction 0 is the connection's initiator (client), 1 the responder.
     var directions = [Direction(), Direction()]
+    /// The initiator's endpoint: packets from it travel in direction 0.
+    var client: FlowEndpoint?
     /// The client SYN's MSS, which p0f needs to sign the SYN+ACK.
     var synMSS: UInt16 = 0
 
@@ -27,7 +29,7 @@ struct ConnectionAnalyzer {
 
     /// Feeds a segment's payload; appends what the decoders recognised.
     mutating func payload(
-        _ segment: TCPSegment, direction d: Int, time: EventTime, base: Observation, tag: (String) -> Void,
+        _ segment: TCPSegment, direction d: Int, time: EventTime, base: () -> Observation, tag: (String) -> Void,
         into output: inout [Observation]
     ) {
         guard directions[d].application != .done, !segment.payload.isEmpty else { return }
@@ -44,7 +46,7 @@ struct ConnectionAnalyzer {
                 switch TLSClientHello.find(inStream: buffer) {
                 case .found(let hello):
                     tag("tls")
-                    var observation = base
+                    var observation = base()
                     observation.kind = .tlsClientHello
                     observation.tlsClientHello = Self.clientHello(hello, endpoints)
                     output.append(observation)
@@ -58,7 +60,7 @@ struct ConnectionAnalyzer {
                     if let certificates = flight.certificate?.certificates, let leaf = certificates.first,
                         let certificate = CertificateSummary.summarise(der: leaf, endpoints: endpoints)
                     {
-                        var observation = base
+                        var observation = base()
                         observation.kind = .tlsCertificate
                         observation.tlsCertificate = certificate
                         output.append(observation)
@@ -74,7 +76,7 @@ struct ConnectionAnalyzer {
                     }
                     if complete || directions[d].prefix.isFinished {
                         tag("dicom")
-                        var observation = base
+                        var observation = base()
                         observation.kind = .dicomAssociation
                         observation.dicomAssociation = Self.dicom(pdu, endpoints)
                         output.append(observation)
@@ -87,7 +89,7 @@ struct ConnectionAnalyzer {
                 let messages = HL7Message.decodeAll(buffer)
                 if let first = messages.first, first.isComplete || directions[d].prefix.isFinished {
                     tag("hl7")
-                    var observation = base
+                    var observation = base()
                     observation.kind = .hl7Message
                     observation.hl7Message = Self.hl7(first, endpoints)
                     output.append(observation)
@@ -98,7 +100,7 @@ struct ConnectionAnalyzer {
             case .http:
                 if let head = HTTPHead.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
                     tag("http")
-                    var observation = base
+                    var observation = base()
                     observation.kind = .http
                     observation.http = DiscoveryObservations.http(head, endpoints)
                     output.append(observation)
@@ -119,10 +121,10 @@ struct ConnectionAnalyzer {
 
     /// Keeps a TCP timestamp sample; appends a batch observation every `timestampBatch` samples.
     mutating func timestamp(
-        _ sample: TCPTimestampSample, direction d: Int, base: Observation, into output: inout [Observation]
+        _ sample: TCPTimestampSample, direction d: Int, base: () -> Observation, into output: inout [Observation]
     ) {
         directions[d].timestamps.append([sample.timeMicroseconds, Int64(sample.value)])
-        if directions[d].timestamps.count >= Self.timestampBatch { flushTimestamps(d, base: base, into: &output) }
+        if directions[d].timestamps.count >= Self.timestampBatch { flushTimestamps(d, base: base(), into: &output) }
     }
 
     /// Emits the samples held for a direction (at least two make a slope).
@@ -159,17 +161,16 @@ struct ConnectionAnalyzer {
     }
 
     static func dicom(_ pdu: DICOMUpperLayer.PDU, _ endpoints: ConnectionEndpoints) -> DICOMAssociationObservation {
-        func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.isEmpty ? nil : $0 } }
         switch pdu {
         case .associateRequest(let n), .associateAccept(let n):
             let isRequest = if case .associateRequest = pdu { true } else { false }
             return DICOMAssociationObservation(
                 connection: endpoints, pdu: isRequest ? "A-ASSOCIATE-RQ" : "A-ASSOCIATE-AC",
-                calledAeTitle: nonEmpty(n.calledAETitle), callingAeTitle: nonEmpty(n.callingAETitle),
-                applicationContext: nonEmpty(n.applicationContextName),
+                calledAeTitle: DiscoveryObservations.nonEmpty(n.calledAETitle), callingAeTitle: DiscoveryObservations.nonEmpty(n.callingAETitle),
+                applicationContext: DiscoveryObservations.nonEmpty(n.applicationContextName),
                 abstractSyntaxes: isRequest ? n.abstractSyntaxes : [],
-                implementationClassUid: nonEmpty(n.userInformation?.implementationClassUID),
-                implementationVersionName: nonEmpty(n.userInformation?.implementationVersionName),
+                implementationClassUid: DiscoveryObservations.nonEmpty(n.userInformation?.implementationClassUID),
+                implementationVersionName: DiscoveryObservations.nonEmpty(n.userInformation?.implementationVersionName),
                 userIdentityType: n.userInformation?.userIdentityType.map(Int.init))
         case .associateReject(let r):
             return DICOMAssociationObservation(
@@ -181,12 +182,11 @@ struct ConnectionAnalyzer {
     }
 
     static func hl7(_ message: HL7Message, _ endpoints: ConnectionEndpoints) -> HL7MessageObservation {
-        func nonEmpty(_ s: String?) -> String? { s.flatMap { $0.isEmpty ? nil : $0 } }
         return HL7MessageObservation(
-            connection: endpoints, sendingApplication: nonEmpty(message.sendingApplication),
-            sendingFacility: nonEmpty(message.sendingFacility), receivingApplication: nonEmpty(message.receivingApplication),
-            receivingFacility: nonEmpty(message.receivingFacility), messageType: nonEmpty(message.messageType),
-            processingId: nonEmpty(message.processingID), version: nonEmpty(message.versionID),
+            connection: endpoints, sendingApplication: DiscoveryObservations.nonEmpty(message.sendingApplication),
+            sendingFacility: DiscoveryObservations.nonEmpty(message.sendingFacility), receivingApplication: DiscoveryObservations.nonEmpty(message.receivingApplication),
+            receivingFacility: DiscoveryObservations.nonEmpty(message.receivingFacility), messageType: DiscoveryObservations.nonEmpty(message.messageType),
+            processingId: DiscoveryObservations.nonEmpty(message.processingID), version: DiscoveryObservations.nonEmpty(message.versionID),
             deviceIdentifiers: message.deviceIdentifiers.map {
                 HL7MessageObservation.DeviceIdentifier(field: $0.field.rawValue, value: $0.value)
             })

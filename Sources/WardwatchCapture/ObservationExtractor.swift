@@ -150,8 +150,8 @@ public struct ObservationExtractor: Sendable {
     struct NetworkPacket {
         var source: FlowAddress
         var destination: FlowAddress
-        var sourceText: String
-        var destinationText: String
+        var sourceText: String { source.description }
+        var destinationText: String { destination.description }
         var transport: UInt8
         var payload: UnsafeRawBufferPointer
         var isLaterFragment: Bool
@@ -171,8 +171,8 @@ public struct ObservationExtractor: Sendable {
         }
         let facts = IPv4HeaderFacts.decode(frame.payload).map(P0fIPFacts.init(ipv4:))
         let packet = NetworkPacket(
-            source: FlowAddress(ip.source), destination: FlowAddress(ip.destination), sourceText: ip.source.description,
-            destinationText: ip.destination.description, transport: ip.protocolNumber, payload: ip.payload,
+            source: FlowAddress(ip.source), destination: FlowAddress(ip.destination), transport: ip.protocolNumber,
+            payload: ip.payload,
             isLaterFragment: ip.isLaterFragment, moreFragments: ip.moreFragments, p0f: facts, ipv4: ip)
         extractTransport(packet, frame: frame, wireLength: wireLength, time: time, cut: cut, into: &output)
     }
@@ -188,7 +188,7 @@ public struct ObservationExtractor: Sendable {
         let packet = NetworkPacket(
             source: FlowAddress(high: ip.source.high, low: ip.source.low),
             destination: FlowAddress(high: ip.destination.high, low: ip.destination.low),
-            sourceText: ip.source.description, destinationText: ip.destination.description, transport: ip.protocolNumber,
+            transport: ip.protocolNumber,
             payload: ip.payload, isLaterFragment: ip.isLaterFragment, moreFragments: ip.moreFragments,
             p0f: P0fIPFacts(ipv6: ip), ipv4: nil)
         extractTransport(packet, frame: frame, wireLength: wireLength, time: time, cut: cut, into: &output)
@@ -268,6 +268,7 @@ public struct ObservationExtractor: Sendable {
             let clientIsSource = !(tcp.isSYNACK)
             let client = clientIsSource ? source : destination
             let server = clientIsSource ? destination : source
+            analyzer.client = client
             let clientText = clientIsSource ? ip.sourceText : ip.destinationText
             let serverText = clientIsSource ? ip.destinationText : ip.sourceText
             analyzer.directions[0].endpoints = ConnectionEndpoints(
@@ -277,19 +278,19 @@ public struct ObservationExtractor: Sendable {
             connections[key] = analyzer
         }
         var analyzer = connections[key]!
-        let fromClient = analyzer.directions[0].endpoints!.localPort == Int(tcp.sourcePort)
-            && analyzer.directions[0].endpoints!.localIp == ip.sourceText
-        let d = fromClient ? 0 : 1
+        let d = source == analyzer.client ? 0 : 1
         if analyzer.directions[d].mac == nil {
             analyzer.directions[d].mac = frame.source
             analyzer.directions[d].deviceKey = frame.source?.description ?? ip.sourceText
         }
-        let base = base(for: analyzer, direction: d, key: key, vlan: frame.innermostVLAN, sourceIP: ip.sourceText, time: time)
+        let base = { [sensor, direction = analyzer.directions[d], vlan = frame.innermostVLAN] in
+            Self.base(sensor: sensor, direction: direction, vlan: vlan, time: time)
+        }
         if tcp.flags.contains(.syn) {
             analyzer.directions[d].prefix.start(synSequence: tcp.sequenceNumber)
             if let facts = ip.p0f, let signature = P0fSignature(ip: facts, tcp: tcp, peerSYNMSS: analyzer.synMSS) {
                 if signature.kind == .syn { analyzer.synMSS = signature.mss }
-                var o = base
+                var o = base()
                 o.kind = .tcpSyn
                 o.tcpSyn = TCPSynObservation(
                     role: signature.kind == .syn ? "client" : "server", connection: analyzer.directions[d].endpoints!,
@@ -308,17 +309,17 @@ public struct ObservationExtractor: Sendable {
         for tag in tags { flows.tag(key, application: tag) }
     }
 
-    /// An observation carrying the identity of one side of a connection.
-    private func base(
-        for analyzer: ConnectionAnalyzer, direction d: Int, key: FlowKey, vlan: UInt16? = nil, sourceIP: String? = nil,
-        time: EventTime? = nil
-    ) -> Observation {
-        let direction = analyzer.directions[d]
+    /// An observation carrying the identity of one side of a connection (kind and payload are set by the caller).
+    static func base(sensor: SensorIdentity, direction: ConnectionAnalyzer.Direction, vlan: UInt16?, time: EventTime) -> Observation {
         let deviceKey = direction.deviceKey.isEmpty ? (direction.endpoints?.localIp ?? "") : direction.deviceKey
-        return observation(
-            .flow, key: deviceKey,
-            source: .init(mac: direction.mac?.description, ip: sourceIP ?? direction.endpoints?.localIp),
-            vlan: vlan ?? (key.vlan == 0 ? nil : key.vlan), time: time ?? EventTime(microseconds: 0))
+        return Observation(
+            kind: .flow, deviceKey: deviceKey, time: time, sensorId: sensor.sensorId, site: sensor.site, vlan: vlan.map(Int.init),
+            source: .init(mac: direction.mac?.description, ip: direction.endpoints?.localIp))
+    }
+
+    /// The base observation for flushing a connection's samples at its end.
+    private func base(for analyzer: ConnectionAnalyzer, direction d: Int, key: FlowKey) -> Observation {
+        Self.base(sensor: sensor, direction: analyzer.directions[d], vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: 0))
     }
 
     private func flowObservation(_ summary: FlowSummary) -> Observation {

@@ -56,11 +56,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // Stream-processing runtime: topologies, per-partition tasks and state stores with changelogs, commits and
+        // transactions, event-time windows, dead letters.
+        .target(
+            name: "WardwatchStreams",
+            dependencies: [
+                "WardwatchKafka", "WardwatchModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]),
         // Stream processors: device profiles and findings.
         .target(
             name: "WardwatchProcessing",
             dependencies: [
-                "WardwatchModel", "WardwatchKafka",
+                "WardwatchModel", "WardwatchKafka", "WardwatchStreams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -68,7 +78,7 @@ let package = Package(
         .target(
             name: "WardwatchApp",
             dependencies: [
-                "WardwatchKafka", "WardwatchModel", "WardwatchCapture", "WardwatchProcessing",
+                "WardwatchKafka", "WardwatchModel", "WardwatchCapture", "WardwatchProcessing", "WardwatchStreams",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -24,6 +24,9 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Prefix of every topic name.")
     var topicPrefix: String = "iomt."
 
+    @Option(name: .long, help: "Also create the changelog topics of `wardwatch process` under this application id (repeatable; the mock cluster cannot create topics on request).")
+    var applicationId: [String] = [DeviceProcessing.defaultApplicationId]
+
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -37,6 +40,11 @@ struct BrokerCommand: AsyncParsableCommand {
         let broker = try EmbeddedBroker(logger: logger)
         for topic in TopicNames(prefix: topicPrefix).all {
             try broker.createTopic(topic.name, partitions: partitions)
+        }
+        for id in applicationId {
+            for topic in DeviceProcessing.topology(applicationId: id, topics: TopicNames(prefix: topicPrefix)).changelogTopics {
+                try broker.createTopic(topic, partitions: partitions)
+            }
         }
         var bootstrap = broker.bootstrapServers
         var started: BootstrapForwarder?

@@ -35,6 +35,8 @@ public struct DemoPipeline: Sendable {
         let sources = try pcapPaths.map { path throws(CaptureError) in try PcapSource(file: path) }
         let broker = try EmbeddedBroker(logger: logger)
         for topic in topics.all { try broker.createTopic(topic.name, partitions: partitions) }
+        let topology = DeviceProcessing.topology(applicationId: "wardwatch-demo", topics: topics)
+        for topic in topology.changelogTopics { try broker.createTopic(topic, partitions: partitions) }
         let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
 
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
@@ -43,7 +45,7 @@ public struct DemoPipeline: Sendable {
         await producer.shutdown()
 
         let service = try DeviceProcessService(
-            options: .init(kafka: kafka, groupId: "wardwatch-demo", topics: topics), logger: logger)
+            options: .init(kafka: kafka, applicationId: topology.applicationId, topics: topics), logger: logger)
         let processing = Task { try await service.run() }
         let deadline = ContinuousClock.now + .seconds(120)
         while service.processed < counters.observations {

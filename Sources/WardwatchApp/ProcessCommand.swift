@@ -2,25 +2,38 @@ import ArgumentParser
 import Logging
 import WardwatchKafka
 import WardwatchProcessing
+import WardwatchStreams
 
 struct ProcessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "process",
         abstract: "Consume observations in a consumer group; publish device profiles and findings.",
         discussion: """
-            Run several instances with the same --group-id to share the partitions. Profiles go to
-            <prefix>devices.v1 (compacted), OCSF Detection Findings to <prefix>alerts.v1, undecodable input to
-            <prefix>deadletter.v1. Offsets are committed after the outputs are acknowledged (at-least-once).
+            Run several instances with the same --application-id (the consumer group) to share the partitions;
+            add or stop instances at any time. Profiles go to <prefix>devices.v1 (compacted), OCSF Detection
+            Findings to <prefix>alerts.v1, undecodable or schema-invalid input to <prefix>deadletter.v1. State lives
+            in per-partition stores backed by the compacted topic APPID-profiles-changelog, which must have as many
+            partitions as the observations topic (created when missing where the cluster allows).
+            At-least-once by default: outputs are acknowledged, then changelogs, then offsets committed; a crash
+            repeats outputs with the same ids. --guarantee exactly-once commits outputs, changelogs and offsets in
+            one transaction and reads read_committed (needs a broker with transactions).
             """)
 
-    @Option(name: .long, help: "Consumer group id shared by all instances.")
-    var groupId: String = "wardwatch-process"
+    @Option(name: [.customLong("application-id"), .customLong("group-id")], help: "Application id: the consumer group shared by all instances, and the prefix of the changelog topics.")
+    var applicationId: String = DeviceProcessing.defaultApplicationId
+
+    @Option(name: .long, help: "at-least-once or exactly-once.")
+    var guarantee: ProcessingGuarantee = .atLeastOnce
+
+    @Option(name: .long, help: "Milliseconds between commits.")
+    var commitIntervalMs: Int = 100
 
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         if kafka.brokers == nil { throw ValidationError("--brokers is required") }
+        if commitIntervalMs < 1 { throw ValidationError("--commit-interval-ms must be at least 1") }
         _ = try runtime.level()
     }
 
@@ -29,7 +42,10 @@ struct ProcessCommand: AsyncParsableCommand {
         let logger = Observability.logger("wardwatch.process", level: try runtime.level())
         let metrics = runtime.metricsPort.map { _ in MetricsServer() }
         let service = try DeviceProcessService(
-            options: .init(kafka: try kafka.configuration(), groupId: groupId, topics: kafka.topics), logger: logger,
+            options: .init(
+                kafka: try kafka.configuration(), applicationId: applicationId, topics: kafka.topics, guarantee: guarantee,
+                commitInterval: .milliseconds(commitIntervalMs)),
+            logger: logger,
             metricsFactory: metrics?.factory)
         try await service.checkConnectivity(timeout: .seconds(kafka.connectTimeout))
         let main = StoppableService(description: "process") {
@@ -40,3 +56,5 @@ struct ProcessCommand: AsyncParsableCommand {
         try await runServices(main: main, runtime: runtime, metrics: metrics, logger: logger)
     }
 }
+
+extension ProcessingGuarantee: ExpressibleByArgument {}

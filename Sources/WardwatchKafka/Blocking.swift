@@ -16,6 +16,14 @@ enum Blocking {
         }
         return try result.get()
     }
+
+    /// Like `run`, for bodies that throw any error.
+    static func runThrowing<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let result: Result<T, any Error> = await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: Result { try body() }) }
+        }
+        return try result.get()
+    }
 }
 
 /// Milliseconds of a Duration, clamped to what librdkafka's `int` timeouts take.

@@ -172,6 +172,18 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Moves assigned partitions back to `offsets` and drops every record of them fetched but not yet handed out,
+    /// so the next batches continue exactly from there (after an aborted transaction: rewind to the committed
+    /// offsets). Runs on the poll thread between polls.
+    public func rewind(to offsets: [TopicPartitionOffset]) async throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let poller = self.poller
+        let result: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
+            poller.requestRewind(offsets) { continuation.resume(returning: $0) }
+        }
+        try result.get()
+    }
+
     /// The low and high watermark offsets of a partition, asked of the broker.
     public func watermarks(_ partition: TopicPartition, timeout: Duration = .seconds(10)) async throws(KafkaError)
         -> (low: Int64, high: Int64)
@@ -223,6 +235,7 @@ final class ConsumerPoller: @unchecked Sendable {
     private let stopped = Atomic<Bool>(false)
     /// Only touched on the poll thread (rebalance callbacks run there too).
     private var builder: ConsumerBatchBuilder
+    private let rewinds = Mutex<[(offsets: [TopicPartitionOffset], done: @Sendable (Result<Void, KafkaError>) -> Void)]>([])
 
     init(handle: KafkaClientHandle, hooks: RebalanceHooks, maxBatchSize: Int, channel: BatchChannel, logger: Logger) {
         self.handle = handle
@@ -245,6 +258,7 @@ final class ConsumerPoller: @unchecked Sendable {
         let rk = handle.pointer
         var fatal: KafkaError?
         loop: while !stopRequested.load(ordering: .acquiring) {
+            performRewinds()
             var timeout: Int32 = 100
             while builder.count < maxBatchSize {
                 guard let message = rd_kafka_consumer_poll(rk, timeout) else { break }
@@ -269,7 +283,9 @@ final class ConsumerPoller: @unchecked Sendable {
                 }
             }
             if !builder.isEmpty {
-                channel.push(builder.take()) { !stopRequested.load(ordering: .acquiring) }
+                channel.push(builder.take()) {
+                    !stopRequested.load(ordering: .acquiring) && rewinds.withLock { $0.isEmpty }
+                }
             }
         }
         if closeOnStop.load(ordering: .acquiring) && fatal == nil {
@@ -280,6 +296,34 @@ final class ConsumerPoller: @unchecked Sendable {
         }
         channel.finish(failure: fatal)
         finished.leave()
+    }
+
+    func requestRewind(_ offsets: [TopicPartitionOffset], done: @escaping @Sendable (Result<Void, KafkaError>) -> Void) {
+        rewinds.withLock { $0.append((offsets, done)) }
+    }
+
+    /// Drops buffered records of the rewound partitions, then seeks them (librdkafka drops its own prefetched
+    /// records of a seeked partition).
+    private func performRewinds() {
+        let requests = rewinds.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        for request in requests {
+            let partitions = Set(request.offsets.map(\.topicPartition))
+            builder.remove(partitions)
+            channel.purge(partitions)
+            let list = NativePartitionList.make(request.offsets)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            var result: Result<Void, KafkaError> = .success(())
+            do throws(KafkaError) {
+                try KafkaError.check(rd_kafka_seek_partitions(handle.pointer, list, 600_000), during: "rewind")
+                if let error = NativePartitionList.firstError(list, during: "rewind") { throw error }
+            } catch {
+                result = .failure(error)
+            }
+            request.done(result)
+        }
     }
 
     /// Runs an async hook to completion on this (non-cooperative) thread.

@@ -1,225 +1,141 @@
 import Foundation
 import Logging
 import Metrics
-import Synchronization
 import WardwatchKafka
 import WardwatchModel
+import WardwatchStreams
 
-/// `wardwatch process`: consumes observations in a consumer group, keeps a device profile per device (per input
-/// partition, so state moves with its partition), publishes profiles and new-device findings, and commits input
-/// offsets only after its outputs are acknowledged (at-least-once; finding ids are deterministic, so a repeat carries
-/// the same uid). Undecodable input goes to the dead-letter topic and processing goes on.
+/// The device-profile processor: decodes each observation (undecodable or schema-invalid records go to the dead
+/// letters), folds it into the device's stored profile and forwards profiles and new-device findings.
+public struct DeviceProfileProcessor: StreamProcessor {
+    public static let store = "profiles"
+    let topics: TopicNames
+    private let decoder = WardwatchJSON.makeDecoder()
+    private let encoder = WardwatchJSON.makeEncoder()
+    private static let json = KafkaHeader("content-type", "application/json")
+    private static let deviceSchema = KafkaHeader("wardwatch-schema", TopicNames.deviceSchemaID)
+    private static let alertSchema = KafkaHeader("wardwatch-schema", TopicNames.alertSchemaID)
+
+    public init(topics: TopicNames) { self.topics = topics }
+
+    public mutating func process(_ record: ConsumerRecord, context: ProcessorContext) throws {
+        let observation = try Self.decodeObservation(record, decoder: decoder)
+        let key = observation.deviceKey
+        let store = context.store(Self.store, of: DeviceProfiler.Entry.self)
+        // Already applied before a restart (the restored entry holds it): its outputs were acknowledged then.
+        if store.hasApplied(key) { return }
+        let (entry, outputs) = DeviceProfiler.step(
+            store.get(key), observation, observationsTopic: topics.observations, alertsTopic: topics.alerts)
+        store.put(key, entry)
+        let keyBytes = Array(key.utf8)
+        let timestamp = observation.time.milliseconds
+        for output in outputs {
+            switch output {
+            case .device(let profile):
+                context.forward(
+                    to: "devices", key: keyBytes, value: Array(try encoder.encode(profile)), timestamp: timestamp,
+                    headers: [Self.json, Self.deviceSchema])
+            case .alert(let finding):
+                context.forward(
+                    to: "alerts", key: keyBytes, value: Array(try encoder.encode(finding)), timestamp: timestamp,
+                    headers: [Self.json, Self.alertSchema])
+            }
+        }
+    }
+
+    /// An observation from a record, or the dead-letter reason: no value, not an observation, or a key that is not
+    /// the observation's device key.
+    static func decodeObservation(_ record: ConsumerRecord, decoder: JSONDecoder) throws -> Observation {
+        guard let value = record.value else { throw DeadLetterReason("record has no value") }
+        let observation: Observation
+        do {
+            observation = try decoder.decode(Observation.self, from: Data(value))
+        } catch {
+            throw DeadLetterReason("not an iomt.observations.v1 record: \(Self.describe(error))")
+        }
+        if let key = record.key, String(decoding: key, as: UTF8.self) != observation.deviceKey {
+            throw DeadLetterReason("record key does not match device_key \(observation.deviceKey)")
+        }
+        return observation
+    }
+
+    /// A decoding error in one line, naming the field (never the field's content).
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let context): return "invalid JSON or value at '\(path(context))'"
+        case .keyNotFound(let key, let context):
+            return "missing field '\([path(context), key.stringValue].filter { !$0.isEmpty }.joined(separator: "."))'"
+        case .typeMismatch(_, let context): return "wrong type at '\(path(context))'"
+        case .valueNotFound(_, let context): return "null at '\(path(context))'"
+        @unknown default: return "undecodable"
+        }
+    }
+}
+
+/// The `wardwatch process` application: its topology, run on the stream-processing runtime.
+public enum DeviceProcessing {
+    public static let defaultApplicationId = "wardwatch-process"
+
+    /// Observations in; device profiles, findings (and dead letters) out; one profiles store per partition.
+    public static func topology(applicationId: String = defaultApplicationId, topics: TopicNames) -> Topology {
+        Topology(
+            applicationId: applicationId, sourceTopics: [topics.observations],
+            stores: [.keyValue(DeviceProfileProcessor.store, of: DeviceProfiler.Entry.self)],
+            outputs: ["devices": topics.devices, "alerts": topics.alerts]
+        ) {
+            [DeviceProfileProcessor(topics: topics)]
+        }
+    }
+}
+
+/// `wardwatch process`: one member of the processing group. At-least-once by default (outputs acknowledged before
+/// changelogs, changelogs before offsets; finding ids are deterministic), exactly-once on request.
 public final class DeviceProcessService: Sendable {
     public struct Options: Sendable {
         public var kafka: KafkaConfiguration
-        public var groupId: String
+        public var applicationId: String
         public var topics: TopicNames
+        public var guarantee: ProcessingGuarantee
         public var maxBatchSize: Int
+        public var commitInterval: Duration
 
-        public init(kafka: KafkaConfiguration, groupId: String = "wardwatch-process", topics: TopicNames = TopicNames(), maxBatchSize: Int = 2000) {
+        public init(
+            kafka: KafkaConfiguration, applicationId: String = DeviceProcessing.defaultApplicationId,
+            topics: TopicNames = TopicNames(), guarantee: ProcessingGuarantee = .atLeastOnce, maxBatchSize: Int = 2000,
+            commitInterval: Duration = .milliseconds(100)
+        ) {
             self.kafka = kafka
-            self.groupId = groupId
+            self.applicationId = applicationId
             self.topics = topics
+            self.guarantee = guarantee
             self.maxBatchSize = maxBatchSize
+            self.commitInterval = commitInterval
         }
     }
 
-    private let options: Options
-    private let logger: Logger
-    private let metricsFactory: (any MetricsFactory)?
-    private let core: ProcessorCore
-    private let consumer: KafkaConsumer
-    private let producer: KafkaProducer
-    private let processedCount = Atomic<Int>(0)
+    private let streams: StreamsService
 
     public init(options: Options, logger: Logger = Logger(label: "wardwatch.process"), metricsFactory: (any MetricsFactory)? = nil) throws {
-        self.options = options
-        self.logger = logger
-        self.metricsFactory = metricsFactory
-        let core = ProcessorCore(topics: options.topics, logger: logger)
-        self.core = core
-        var consumerConfig = options.kafka
-        consumerConfig["group.id"] = options.groupId
-        self.consumer = try KafkaConsumer(
-            configuration: consumerConfig,
-            hooks: RebalanceHooks(
-                onAssigned: { parts in await core.assigned(parts) },
-                onRevoked: { parts in await core.revoked(parts, lost: false) },
-                onLost: { parts in await core.revoked(parts, lost: true) }),
-            maxBatchSize: options.maxBatchSize, logger: logger, metricsFactory: metricsFactory)
-        var producerConfig = options.kafka
-        producerConfig.setDefault("linger.ms", "5")
-        self.producer = try KafkaProducer(configuration: producerConfig, logger: logger, metricsFactory: metricsFactory)
+        streams = try StreamsService(
+            topology: DeviceProcessing.topology(applicationId: options.applicationId, topics: options.topics),
+            options: StreamsOptions(
+                kafka: options.kafka, guarantee: options.guarantee, deadLetterTopic: options.topics.deadLetter,
+                commitInterval: options.commitInterval, maxBatchSize: options.maxBatchSize),
+            logger: logger, metricsFactory: metricsFactory)
     }
 
-    /// Input records processed and committed so far (dead letters included).
-    public var processed: Int { processedCount.load(ordering: .acquiring) }
+    /// Input records processed so far (dead letters included).
+    public var processed: Int { streams.processed }
 
-    /// Fails within `timeout` when no broker answers.
     public func checkConnectivity(timeout: Duration) async throws {
-        try await consumer.checkConnectivity(timeout: timeout)
+        try await streams.checkConnectivity(timeout: timeout)
     }
 
-    /// Runs until `shutdown()` or task cancellation: consume, process, publish, wait for acknowledgement, commit.
-    public func run() async throws {
-        try consumer.subscribe([options.topics.observations])
-        let metrics = metricsFactory.map(ProcessMetrics.init)
-        do {
-            for try await batch in consumer.batches {
-                await core.beginBatch()
-                do {
-                    let started = ContinuousClock.now
-                    let (records, deadLetters) = await core.process(batch)
-                    try await producer.send(records)
-                    try await consumer.commit(after: batch)
-                    processedCount.add(batch.count, ordering: .releasing)
-                    metrics?.batch(in: batch.count, out: records.count, deadLetters: deadLetters, latency: ContinuousClock.now - started)
-                    await core.endBatch()
-                } catch {
-                    await core.endBatch()
-                    throw error
-                }
-                if Task.isCancelled { break }
-            }
-        } catch {
-            logger.error("processing stopped", metadata: ["error": "\(error)"])
-            await shutdown()
-            throw error
-        }
-        await shutdown()
-    }
+    public func run() async throws { try await streams.run() }
 
-    /// Leaves the group (committing what was processed) and flushes the producer; safe to call more than once.
-    public func shutdown() async {
-        await consumer.close()
-        await producer.shutdown()
-    }
-}
-
-/// The processor's state, shared by the processing loop and the rebalance hooks. The hooks wait for the batch in
-/// hand to be finished (published and committed) before the group takes partitions away.
-actor ProcessorCore {
-    private let topics: TopicNames
-    private let logger: Logger
-    private var profilers: [TopicPartition: DeviceProfiler] = [:]
-    private var busy = false
-    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
-
-    init(topics: TopicNames, logger: Logger) {
-        self.topics = topics
-        self.logger = logger
-    }
-
-    func beginBatch() async {
-        while busy { await withCheckedContinuation { idleWaiters.append($0) } }
-        busy = true
-    }
-
-    func endBatch() {
-        busy = false
-        let waiters = idleWaiters
-        idleWaiters.removeAll()
-        waiters.forEach { $0.resume() }
-    }
-
-    func assigned(_ partitions: [TopicPartition]) {
-        for tp in partitions where profilers[tp] == nil {
-            profilers[tp] = DeviceProfiler(observationsTopic: topics.observations, alertsTopic: topics.alerts)
-        }
-    }
-
-    /// Waits for the batch in hand, then drops the partitions' state.
-    func revoked(_ partitions: [TopicPartition], lost: Bool) async {
-        await beginBatch()
-        for tp in partitions { profilers[tp] = nil }
-        if lost { logger.warning("dropped state of lost partitions", metadata: ["partitions": "\(partitions.count)"]) }
-        endBatch()
-    }
-
-    /// Processes a batch into output records (profiles, findings, dead letters) in input order.
-    func process(_ batch: ConsumerBatch) -> (records: [ProducerRecord], deadLetters: Int) {
-        let decoder = WardwatchJSON.makeDecoder()
-        let encoder = WardwatchJSON.makeEncoder()
-        var records: [ProducerRecord] = []
-        var deadLetters = 0
-        let json = KafkaHeader("content-type", "application/json")
-        for record in batch {
-            let observation: Observation
-            do {
-                guard let value = record.value else { throw DeadLetterReason("record has no value") }
-                observation = try decoder.decode(Observation.self, from: Data(value))
-                if let key = record.key, String(decoding: key, as: UTF8.self) != observation.deviceKey {
-                    throw DeadLetterReason("record key does not match device_key \(observation.deviceKey)")
-                }
-            } catch {
-                deadLetters += 1
-                records.append(DeadLetter.record(for: record, reason: "\(error)", topic: topics.deadLetter))
-                continue
-            }
-            let tp = record.topicPartition
-            var profiler = profilers[tp] ?? DeviceProfiler(observationsTopic: topics.observations, alertsTopic: topics.alerts)
-            let outputs = profiler.process(observation)
-            profilers[tp] = profiler
-            let key = Array(observation.deviceKey.utf8)
-            for output in outputs {
-                switch output {
-                case .device(let profile):
-                    records.append(
-                        ProducerRecord(
-                            topic: topics.devices, key: key, value: (try? encoder.encode(profile)).map(Array.init),
-                            headers: [json, KafkaHeader("wardwatch-schema", TopicNames.deviceSchemaID)],
-                            timestamp: observation.time.milliseconds))
-                case .alert(let finding):
-                    records.append(
-                        ProducerRecord(
-                            topic: topics.alerts, key: key, value: (try? encoder.encode(finding)).map(Array.init),
-                            headers: [json, KafkaHeader("wardwatch-schema", TopicNames.alertSchemaID)],
-                            timestamp: observation.time.milliseconds))
-                }
-            }
-        }
-        return (records, deadLetters)
-    }
-}
-
-struct DeadLetterReason: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Dead-letter records: the original key and bytes with the reason and source coordinates.
-public enum DeadLetter {
-    struct Value: Encodable {
-        var reason: String
-        var sourceTopic: String
-        var sourcePartition: Int32
-        var sourceOffset: Int64
-        var sourceTimestamp: Int64?
-        var originalValueBase64: String?
-    }
-
-    static func record(for record: ConsumerRecord, reason: String, topic: String) -> ProducerRecord {
-        let value = Value(
-            reason: String(reason.prefix(500)), sourceTopic: record.topic, sourcePartition: record.partition,
-            sourceOffset: record.offset, sourceTimestamp: record.timestamp,
-            originalValueBase64: record.value.map { Data($0).base64EncodedString() })
-        return ProducerRecord(
-            topic: topic, key: record.key.map(Array.init), value: (try? WardwatchJSON.encode(value)) ?? [],
-            headers: [
-                KafkaHeader("content-type", "application/json"), KafkaHeader("source-topic", record.topic),
-                KafkaHeader("source-partition", "\(record.partition)"), KafkaHeader("source-offset", "\(record.offset)"),
-            ],
-            timestamp: record.timestamp)
-    }
-}
-
-struct ProcessMetrics: Sendable {
-    let factory: any MetricsFactory
-
-    func batch(in records: Int, out outputs: Int, deadLetters: Int, latency: Duration) {
-        Counter(label: "wardwatch_process_records_in_total", factory: factory).increment(by: records)
-        Counter(label: "wardwatch_process_records_out_total", factory: factory).increment(by: outputs)
-        Counter(label: "wardwatch_process_dead_letters_total", factory: factory).increment(by: deadLetters)
-        Timer(label: "wardwatch_process_batch_seconds", factory: factory).record(duration: latency)
-    }
+    public func shutdown() async { await streams.shutdown() }
 }

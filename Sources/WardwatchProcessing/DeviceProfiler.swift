@@ -6,52 +6,31 @@ public enum ProcessorOutput: Sendable, Equatable {
     case alert(DetectionFinding)
 }
 
-/// Keeps a profile per device and decides what to publish. A pure state machine: the same observations in the same
-/// order always give the same outputs, byte for byte (no wall clock, no randomness), so replays reproduce results.
-public struct DeviceProfiler: Sendable {
+/// Decides, per observation, how a device's profile changes and what to publish. A pure function of the stored
+/// entry and the observation: the same observations in the same order always give the same outputs, byte for byte
+/// (no wall clock, no randomness), so replays reproduce results.
+public enum DeviceProfiler {
     /// A profile is re-published when only `last_seen` moved, once this much event time has passed.
     public static let refreshInterval: Int64 = 3_600_000_000
 
-    struct Entry: Sendable {
-        var profile: DeviceProfile
-        var publishedLastSeen: EventTime
+    /// What the profiles store keeps per device.
+    public struct Entry: Codable, Sendable, Equatable {
+        public var profile: DeviceProfile
+        public var publishedLastSeen: EventTime
     }
 
-    private var devices: [String: Entry] = [:]
-    public let alertsTopic: String
-    public let observationsTopic: String
-
-    public init(observationsTopic: String, alertsTopic: String) {
-        self.observationsTopic = observationsTopic
-        self.alertsTopic = alertsTopic
-    }
-
-    public var deviceCount: Int { devices.count }
-
-    public func profile(_ key: String) -> DeviceProfile? { devices[key]?.profile }
-
-    /// Forgets devices (their partition moved to another instance).
-    public mutating func forget(where shouldForget: (String) -> Bool) {
-        devices = devices.filter { !shouldForget($0.key) }
-    }
-
-    /// Applies one observation and returns what to publish, in order: the new-device finding first, then the profile.
-    public mutating func process(_ observation: Observation) -> [ProcessorOutput] {
-        let key = observation.deviceKey
+    /// Applies one observation to the device's entry (nil: first sight) and returns the new entry and what to
+    /// publish, in order: the new-device finding first, then the profile.
+    public static func step(
+        _ existing: Entry?, _ observation: Observation, observationsTopic: String, alertsTopic: String
+    ) -> (entry: Entry, outputs: [ProcessorOutput]) {
         var outputs: [ProcessorOutput] = []
-        var entry: Entry
-        let isNew: Bool
-        if let existing = devices[key] {
-            entry = existing
-            isNew = false
-        } else {
-            entry = Entry(
-                profile: DeviceProfile(deviceKey: key, site: observation.site, firstSeen: observation.time),
-                publishedLastSeen: observation.time)
-            isNew = true
-        }
+        var entry = existing ?? Entry(
+            profile: DeviceProfile(deviceKey: observation.deviceKey, site: observation.site, firstSeen: observation.time),
+            publishedLastSeen: observation.time)
+        let isNew = existing == nil
         let before = entry.profile
-        Self.apply(observation, to: &entry.profile)
+        apply(observation, to: &entry.profile)
         if isNew {
             outputs.append(
                 .alert(
@@ -59,14 +38,13 @@ public struct DeviceProfiler: Sendable {
                         entry.profile, firstObservation: observation, observationsTopic: observationsTopic,
                         alertsTopic: alertsTopic)))
         }
-        let changed = isNew || !Self.sameIdentity(before, entry.profile)
-        let stale = entry.profile.lastSeen.microseconds - entry.publishedLastSeen.microseconds >= Self.refreshInterval
+        let changed = isNew || !sameIdentity(before, entry.profile)
+        let stale = entry.profile.lastSeen.microseconds - entry.publishedLastSeen.microseconds >= refreshInterval
         if changed || stale {
             entry.publishedLastSeen = entry.profile.lastSeen
             outputs.append(.device(entry.profile))
         }
-        devices[key] = entry
-        return outputs
+        return (entry, outputs)
     }
 
     /// Folds an observation into a profile.

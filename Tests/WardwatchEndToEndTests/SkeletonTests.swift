@@ -112,7 +112,7 @@ struct SkeletonTests {
 
         let metricsPort = port + 1
         let process = try Child([
-            "process", "--brokers", brokers, "--group-id", "e2e", "--log-level", "warning", "--metrics-port", "\(metricsPort)",
+            "process", "--brokers", brokers, "--log-level", "warning", "--metrics-port", "\(metricsPort)",
             "--metrics-host", "127.0.0.1",
         ])
         let expected = try ExpectedWard.load()
@@ -124,8 +124,8 @@ struct SkeletonTests {
             try await Task.sleep(for: .milliseconds(500))
         }
         let metrics = try await httpGet("http://127.0.0.1:\(metricsPort)/metrics")
-        #expect(metrics.contains("wardwatch_process_records_in_total"))
-        #expect(metrics.contains("kafka_client_") || metrics.contains("wardwatch_process_batch_seconds"))
+        #expect(metrics.contains("wardwatch_streams_records_in_total"))
+        #expect(metrics.contains("kafka_client_") || metrics.contains("wardwatch_streams_commit_seconds"))
         process.signal(SIGTERM)
         let processStatus = try await process.wait(timeout: .seconds(30))
         #expect(processStatus == 0, "process exit: \(process.stderr)")

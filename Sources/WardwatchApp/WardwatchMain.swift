@@ -7,7 +7,7 @@ public struct Wardwatch: AsyncParsableCommand {
         commandName: "wardwatch",
         abstract: "Passive identity, behaviour and risk streaming for connected medical devices.",
         version: "0.1.0",
-        subcommands: [CaptureCommand.self, ProcessCommand.self, BrokerCommand.self, DemoCommand.self, BenchCommand.self])
+        subcommands: [CaptureCommand.self, ProcessCommand.self, BrokerCommand.self, ReplayCommand.self, DemoCommand.self, BenchCommand.self])
 
     public init() {}
 

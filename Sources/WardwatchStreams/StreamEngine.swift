@@ -41,6 +41,10 @@ final class StreamEngine: @unchecked Sendable {
     }
 
     func process(_ batch: ConsumerBatch) -> Result {
+        process(records: batch)
+    }
+
+    func process<Records: Collection<ConsumerRecord>>(records batch: Records) -> Result {
         var result = Result()
         result.outputs.reserveCapacity(batch.count)
         for record in batch {

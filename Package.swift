@@ -94,6 +94,9 @@ let package = Package(
             name: "WardwatchKafkaTests",
             dependencies: ["WardwatchKafka", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "WardwatchDecoderTests", dependencies: ["WardwatchDecoders", "WardwatchCapture", "WardwatchModel"]),
+        .testTarget(
+            name: "WardwatchStreamsTests",
+            dependencies: ["WardwatchStreams", "WardwatchProcessing", "WardwatchKafka", "WardwatchModel"]),
         .testTarget(name: "WardwatchEndToEndTests", dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -11,6 +11,20 @@ public struct ConsumerRecord: Sendable {
     public let value: ArraySlice<UInt8>?
     public let headers: [KafkaHeader]
 
+    /// A record built by hand (processor tests, replays from files).
+    public init(
+        topic: String, partition: Int32, offset: Int64, timestamp: Int64?, key: ArraySlice<UInt8>?,
+        value: ArraySlice<UInt8>?, headers: [KafkaHeader]
+    ) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 
     /// The first header with `name`, if any.

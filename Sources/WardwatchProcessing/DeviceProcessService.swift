@@ -102,12 +102,15 @@ public final class DeviceProcessService: Sendable {
         public var guarantee: ProcessingGuarantee
         public var maxBatchSize: Int
         public var commitInterval: Duration
+        /// Failure injection for tests (see `StreamsOptions.abortTransactionEvery`).
+        public var abortTransactionEvery: Int?
 
         public init(
             kafka: KafkaConfiguration, applicationId: String = DeviceProcessing.defaultApplicationId,
             topics: TopicNames = TopicNames(), guarantee: ProcessingGuarantee = .atLeastOnce, maxBatchSize: Int = 2000,
-            commitInterval: Duration = .milliseconds(100)
+            commitInterval: Duration = .milliseconds(100), abortTransactionEvery: Int? = nil
         ) {
+            self.abortTransactionEvery = abortTransactionEvery
             self.kafka = kafka
             self.applicationId = applicationId
             self.topics = topics
@@ -124,7 +127,8 @@ public final class DeviceProcessService: Sendable {
             topology: DeviceProcessing.topology(applicationId: options.applicationId, topics: options.topics),
             options: StreamsOptions(
                 kafka: options.kafka, guarantee: options.guarantee, deadLetterTopic: options.topics.deadLetter,
-                commitInterval: options.commitInterval, maxBatchSize: options.maxBatchSize),
+                commitInterval: options.commitInterval, maxBatchSize: options.maxBatchSize,
+                abortTransactionEvery: options.abortTransactionEvery),
             logger: logger, metricsFactory: metricsFactory)
     }
 

@@ -26,12 +26,15 @@ public struct StreamsOptions: Sendable {
     public var idleAdvance: Duration?
     /// Distinguishes this instance's transactional id within the application.
     public var instanceId: String
+    /// Failure injection for tests: abort every Nth transaction instead of committing it (exactly-once only).
+    public var abortTransactionEvery: Int?
 
     public init(
         kafka: KafkaConfiguration, guarantee: ProcessingGuarantee = .atLeastOnce, deadLetterTopic: String,
         commitInterval: Duration = .milliseconds(100), maxBatchSize: Int = 2000, idleAdvance: Duration? = .seconds(30),
-        instanceId: String = UUID().uuidString.lowercased()
+        instanceId: String = UUID().uuidString.lowercased(), abortTransactionEvery: Int? = nil
     ) {
+        self.abortTransactionEvery = abortTransactionEvery
         self.kafka = kafka
         self.guarantee = guarantee
         self.deadLetterTopic = deadLetterTopic
@@ -133,8 +136,8 @@ final class StreamsCoordinator: @unchecked Sendable {
     let metrics: StreamsMetrics
     let engine: StreamEngine
     let lock = AsyncLock()
-    /// Set once, before the consumer subscribes.
-    var consumer: KafkaConsumer!
+    /// Set once, before the consumer subscribes (weak: the consumer's hooks hold this coordinator).
+    weak var consumer: KafkaConsumer!
     let processed = Atomic<Int>(0)
     // The following are touched under `lock` only.
     private var pendingDeliveries: [DeliveryHandle] = []
@@ -143,6 +146,7 @@ final class StreamsCoordinator: @unchecked Sendable {
     private var lastCommit = ContinuousClock.now
     private var lastActivity: [TopicPartition: ContinuousClock.Instant] = [:]
     private var finished = false
+    private var transactionsEnded = 0
 
     init(
         topology: Topology, options: StreamsOptions, producer: KafkaProducer, reader: PartitionReader, logger: Logger,
@@ -315,6 +319,10 @@ final class StreamsCoordinator: @unchecked Sendable {
             if !changelog.isEmpty { _ = try await producer.enqueue(changelog) }
             if !offsets.isEmpty {
                 try await producer.sendOffsetsToTransaction(offsets, groupMetadata: try consumer.groupMetadata())
+            }
+            transactionsEnded += 1
+            if let every = options.abortTransactionEvery, transactionsEnded % every == 0 {
+                throw KafkaError(severity: .abortable, message: "abort injected for testing")
             }
             try await commitTransactionRetrying()
             inTransaction = false

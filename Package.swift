@@ -97,7 +97,8 @@ let package = Package(
         .testTarget(
             name: "WardwatchStreamsTests",
             dependencies: ["WardwatchStreams", "WardwatchProcessing", "WardwatchKafka", "WardwatchModel"]),
-        .testTarget(name: "WardwatchEndToEndTests", dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel"]),
+        .testTarget(
+            name: "WardwatchEndToEndTests", dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel", "WardwatchProcessing"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -307,7 +307,15 @@ final class StreamsCoordinator: @unchecked Sendable {
             for delivery in deliveries { try await delivery.delivered() }
             let changelog = engine.takeChangelog()
             if !changelog.isEmpty { try await producer.send(changelog) }
-            try await consumer.commit(engine.commitOffsets())
+            var failure: KafkaError?
+            do { try await consumer.commit(engine.commitOffsets()) } catch { failure = error }
+            if let failure {
+                guard Self.isGroupChange(failure) else { throw failure }
+                // The group is rebalancing: the offsets are committed by the next commit, or, if these partitions
+                // move, their records are redone by the new owner, whose restored stores skip what they hold.
+                logger.info("commit deferred by a rebalance", metadata: ["error": "\(failure)"])
+                return
+            }
         case .exactlyOnce:
             let changelog = engine.takeChangelog()
             let offsets = engine.commitOffsets()
@@ -330,6 +338,11 @@ final class StreamsCoordinator: @unchecked Sendable {
         dirty = false
         lastCommit = ContinuousClock.now
         metrics.commit(latency: lastCommit - started)
+    }
+
+    /// Commit refusals that only mean the group is changing (rebalance in progress, a new generation).
+    static func isGroupChange(_ error: KafkaError) -> Bool {
+        [27, 22, 25].contains(error.code)  // REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID
     }
 
     /// librdkafka's pattern: retry a retriable commit; an abortable one propagates (the caller aborts and rewinds).

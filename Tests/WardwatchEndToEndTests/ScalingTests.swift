@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import WardwatchKafka
+import WardwatchModel
+import WardwatchProcessing
+
+/// Operations' promise: instances may be added or killed at any time without losing or changing results.
+/// Real processes on the embedded broker (librdkafka's mock cluster, reached over loopback TCP): three
+/// `wardwatch process` instances share 12 partitions, one is killed with SIGKILL mid-stream, another joins later.
+@Suite("Scaling with real processes")
+struct ScalingTests {
+    @Test("kill -9 one of three instances mid-stream, add another later: every device's state equals a single-instance run")
+    func killAndJoin() async throws {
+        let port = Int.random(in: 20000...40000)
+        let broker = try Child(["broker", "--port", "\(port)", "--partitions", "12", "--log-level", "error"])
+        defer { broker.signal(SIGKILL) }
+        try await broker.waitForOutput("bootstrap: 127.0.0.1:\(port)")
+        let brokers = "127.0.0.1:\(port)"
+        let kafka = KafkaConfiguration(bootstrapServers: brokers)
+        let topics = TopicNames()
+        // Faster failure detection than the default 45 s, so the test sees the takeover within its time.
+        let processArguments = [
+            "process", "--brokers", brokers, "--log-level", "error", "-X", "session.timeout.ms=6000",
+            "-X", "heartbeat.interval.ms=500",
+        ]
+
+        let stream = SyntheticObservations(devices: 10_000, rounds: 3)
+        let producer = try KafkaProducer(configuration: kafka, logger: Repo.quietLogger)
+        var instances = try (0..<3).map { _ in try Child(processArguments) }
+        defer { for instance in instances { instance.signal(SIGKILL) } }
+        let chunks = 10
+        let chunk = stream.count / chunks
+        var killed = false
+        for index in 0..<chunks {
+            try await producer.send(stream.records((index * chunk)..<min(stream.count, (index + 1) * chunk)))
+            if index == 3 {
+                instances[0].signal(SIGKILL)
+                killed = true
+            }
+            if index == 6 { instances.append(try Child(processArguments)) }
+            try await Task.sleep(for: .milliseconds(700))
+        }
+        await producer.shutdown()
+        #expect(killed)
+
+        // Finished when the group has committed the end of every partition.
+        let probe = try KafkaConsumer(
+            configuration: KafkaConfiguration(bootstrapServers: brokers, properties: ["group.id": DeviceProcessing.defaultApplicationId]),
+            logger: Repo.quietLogger)
+        let partitions = (0..<Int32(12)).map { TopicPartition(topics.observations, $0) }
+        let deadline = ContinuousClock.now + .seconds(180)
+        var committed: Int64 = 0
+        while ContinuousClock.now < deadline {
+            committed = ((try? await probe.committed(partitions)) ?? []).reduce(0) { $0 + max(0, $1.offset) }
+            if committed == Int64(stream.count) { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        await probe.close()
+        #expect(committed == Int64(stream.count), "the group committed \(committed) of \(stream.count) records")
+        for instance in instances.dropFirst() {
+            instance.signal(SIGTERM)
+            let status = try await instance.wait(timeout: .seconds(60))
+            #expect(status == 0, "\(instance.stderr.suffix(2000))")
+        }
+
+        let expected = stream.expectedResults(topics: topics)
+        var devices: [String: DeviceProfile] = [:]
+        for record in try await readTopic(kafka, topics.devices) {
+            guard let key = record.key, let value = record.value else { continue }
+            devices[String(decoding: key, as: UTF8.self)] = try WardwatchJSON.decode(DeviceProfile.self, from: value)
+        }
+        #expect(devices.count == 10_000)
+        let differing = Set(devices.keys).union(expected.devices.keys).filter { devices[$0] != expected.devices[$0] }
+        #expect(differing.isEmpty, "\(differing.count) devices differ from a single-instance run, e.g. \(differing.sorted().prefix(3))")
+
+        var uids: [String] = []
+        for record in try await readTopic(kafka, topics.alerts) {
+            let object = try JSONSerialization.jsonObject(with: Data(record.value ?? [])) as? [String: Any]
+            uids += [(object?["finding_info"] as? [String: Any])?["uid"] as? String].compactMap { $0 }
+        }
+        #expect(Set(uids) == expected.findingUIDs, "every expected finding, and no other")
+        #expect(uids.count >= expected.findingUIDs.count)
+        print("scaling: \(uids.count) alerts for \(expected.findingUIDs.count) findings (repeats carry the same uid)")
+    }
+
+    private func readTopic(_ kafka: KafkaConfiguration, _ topic: String) async throws -> [ConsumerRecord] {
+        let reader = try PartitionReader(configuration: kafka, logger: Repo.quietLogger)
+        let box = RecordBox()
+        try await reader.readToEnd((0..<Int32(12)).map { TopicPartitionOffset(topic, $0, TopicPartitionOffset.beginning) }) {
+            box.append($0)
+        }
+        return box.records
+    }
+}
+
+final class RecordBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [ConsumerRecord] = []
+    func append(_ batch: ConsumerBatch) { lock.withLock { stored += batch } }
+    var records: [ConsumerRecord] { lock.withLock { stored } }
+}

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -64,6 +65,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // Device identity: IEEE registries, medical knowledge base, p0f stack database, clock skew, classification
+        // and identity verification, as pure value types.
+        .target(
+            name: "WardwatchIdentity",
+            dependencies: ["WardwatchModel", "WardwatchDecoders", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Resources")]),
         // Commands of the executable, kept in a library so tests can run them in-process.
         .target(
             name: "WardwatchApp",
@@ -84,6 +91,9 @@ let package = Package(
             name: "WardwatchKafkaTests",
             dependencies: ["WardwatchKafka", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(name: "WardwatchDecoderTests", dependencies: ["WardwatchDecoders", "WardwatchCapture", "WardwatchModel"]),
+        .testTarget(
+            name: "WardwatchIdentityTests",
+            dependencies: ["WardwatchIdentity", "WardwatchCapture", "WardwatchModel", "WardwatchDecoders"]),
         .testTarget(name: "WardwatchEndToEndTests", dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := librdkafka-dev libpcap-dev ieee-data pkg-config
-TEST_APT_PACKAGES := tshark kcat docker-compose
+TEST_APT_PACKAGES := tshark kcat docker-compose p0f
 PIP_PACKAGES := jsonschema noida-db
 BIN := .build/debug/wardwatch
 RELEASE_BIN := .build/release/wardwatch

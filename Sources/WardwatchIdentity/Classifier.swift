@@ -60,6 +60,11 @@ enum Classifier {
         }
     }
 
+    /// Specific evidence below this score yields to a stronger generic class.
+    static let minimumSpecific = 15
+
+    static func isGeneric(_ c: DeviceClass) -> Bool { c == .medicalDevice || c == .imagingModality }
+
     static func best<T: Comparable>(_ scores: [T: Int], prefer: (T) -> Int = { _ in 0 }) -> (T, Int)? {
         scores.max { a, b in
             if a.value != b.value { return a.value < b.value }
@@ -72,28 +77,25 @@ enum Classifier {
         _ evidence: [Evidence], current: IdentityClassification?, override: OperatorOverrides.Override?, margin: Int
     ) -> IdentityClassification {
         let classScores = score(evidence, classKeys)
-        // A specific class beats its generic parent on equal score.
-        let specificity: (DeviceClass) -> Int = { parents($0).count }
+        let specific = classScores.filter { !isGeneric($0.key) }
+        let generic = classScores.filter { isGeneric($0.key) }
+        // The best specific class when some specific evidence exists, else the best generic one.
         var deviceClass = DeviceClass.unknown
         var classScore = 0
-        if let (top, s) = best(classScores, prefer: specificity) {
-            deviceClass = top
-            classScore = s
-            if let cur = current?.deviceClass, cur != top, !(current?.overridden ?? false) {
-                let curScore = classScores[cur] ?? 0
-                let refinement = parents(top).contains(cur)
-                if !refinement && s < curScore + margin && cur != .unknown {
-                    deviceClass = cur
-                    classScore = curScore
-                }
+        if let (top, s) = best(specific), s >= minimumSpecific {
+            (deviceClass, classScore) = (top, s)
+        } else if let (top, s) = best(generic, prefer: { parents($0).count }) {
+            (deviceClass, classScore) = (top, s)
+        }
+        // Hysteresis: the current class stays unless the challenger beats it by the margin, or refines it.
+        if let cur = current?.deviceClass, cur != deviceClass, cur != .unknown, !(current?.overridden ?? false) {
+            let curScore = classScores[cur] ?? 0
+            let refinement = parents(deviceClass).contains(cur)
+            if !refinement && classScore < curScore + margin {
+                (deviceClass, classScore) = (cur, curScore)
             }
         }
-        // Refine to the most specific class that scores as well as the chosen one.
-        for c in DeviceClass.allCases where parents(c).contains(deviceClass) && (classScores[c] ?? 0) >= classScore {
-            deviceClass = c
-        }
-        let runnerUp = classScores.filter { $0.key != deviceClass && !parents(deviceClass).contains($0.key) && !parents($0.key).contains(deviceClass) }
-            .values.max() ?? 0
+        let runnerUp = specific.filter { $0.key != deviceClass && !parents(deviceClass).contains($0.key) }.values.max() ?? 0
 
         let vendorScores = score(evidence) { $0.vendor.map { [$0] } ?? [] }
         var vendor = best(vendorScores)?.0

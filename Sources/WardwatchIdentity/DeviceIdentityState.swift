@@ -86,7 +86,7 @@ public struct DeviceIdentityState: Codable, Sendable, Equatable {
             if let h = o.tlsClientHello { fingerprints["ja4"] = h.ja4 }
         case .tcpTimestamps:
             if let batch = o.tcpTimestamps,
-                let s = clockSkew.add(batch, minimumSpan: config.skewMinimumSpan), s.confidenceHalfWidthPPM <= 10
+                let s = clockSkew.add(batch, minimumSpan: config.skewMinimumSpan), s.confidenceHalfWidthPPM <= 50
             {
                 let value = skewCluster(s, tolerance: config.skewTolerancePPM)
                 if let device = clockSkew.estimate(minimumSpan: config.skewMinimumSpan) {
@@ -129,7 +129,7 @@ public struct DeviceIdentityState: Codable, Sendable, Equatable {
     func skewCluster(_ s: ClockSkew, tolerance: Double) -> String {
         for v in skewTrack.values {
             if let centre = Double(v.value.split(separator: "@").first ?? ""),
-                abs(centre - s.skewPPM) <= max(tolerance, 3 * s.confidenceHalfWidthPPM)
+                abs(centre - s.skewPPM) <= max(tolerance, 1.5 * s.confidenceHalfWidthPPM)
             {
                 return v.value
             }

@@ -79,7 +79,7 @@ extension IdentityEngine {
                 let m = manufacturer(dicomUID: uid)
                 out.append(Evidence(
                     signal: "dicom_impl", value: uid + (d.implementationVersionName.map { " " + $0 } ?? ""),
-                    deviceClass: m?.classes.first, vendor: m?.name, version: d.implementationVersionName,
+                    deviceClass: m?.typicalClass, vendor: m?.name, version: d.implementationVersionName,
                     weight: m == nil ? 10 : (m!.medical ? 60 : 20), rule: m.map { "dicom-root:\($0.name)" }, time: t))
             }
             let signal = d.pdu == "A-ASSOCIATE-RQ" ? "dicom_sop_requested" : "dicom_sop_accepted"

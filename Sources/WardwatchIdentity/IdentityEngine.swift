@@ -66,7 +66,7 @@ public struct IdentityEngine: Sendable {
             if let m = manufacturer(organization: a.organization) {
                 let module = m.moduleMaker ?? false
                 return Evidence(
-                    signal: "oui", value: a.organization, deviceClass: module ? nil : m.classes.first,
+                    signal: "oui", value: a.organization, deviceClass: m.typicalClass,
                     vendor: module ? a.organization : m.name, weight: module ? 15 : 50, rule: "manufacturer:\(m.name)",
                     time: time)
             }
@@ -88,7 +88,14 @@ public struct IdentityEngine: Sendable {
                 guard let candidate else { return current }
                 return current == nil || stronger ? candidate : current
             }
-            e.deviceClass = take(e.deviceClass, rule.deviceClass)
+            // A more specific class wins over its generic parent whatever the weights.
+            if let c = rule.deviceClass, let current = e.deviceClass, Classifier.parents(c).contains(current) {
+                e.deviceClass = c
+            } else if let c = rule.deviceClass, let current = e.deviceClass, Classifier.parents(current).contains(c) {
+                // keep the specific one
+            } else {
+                e.deviceClass = take(e.deviceClass, rule.deviceClass)
+            }
             e.vendor = take(e.vendor, rule.vendor)
             e.model = take(e.model, (rule.modelFromMatch ?? false) ? hit : rule.model)
             e.os = take(e.os, rule.os)
@@ -103,6 +110,6 @@ public struct IdentityEngine: Sendable {
 
     /// The p0f label of a SYN or SYN+ACK signature.
     public func stackLabel(_ syn: TCPSynObservation) -> TCPStackDatabase.Result? {
-        stacks.match(signature: syn.signature, observedTTL: syn.ttl, isResponse: syn.role == "server")
+        stacks.match(signature: syn.signature, observedTTL: syn.ttl, observedWindow: syn.window, isResponse: syn.role == "server")
     }
 }

@@ -18,6 +18,14 @@ public struct KnowledgeBase: Sendable, Codable {
         public var modelKeywords: [String]?
         public var sources: [String]
 
+        /// The class a device of this maker most likely has: its only class, or the generic medical class when it
+        /// makes several kinds of medical device.
+        public var typicalClass: DeviceClass? {
+            if classes.count == 1 { return classes[0] }
+            if !classes.isEmpty && classes.allSatisfy(\.isMedical) { return .medicalDevice }
+            return nil
+        }
+
         enum CodingKeys: String, CodingKey {
             case name, medical, classes, sources
             case embeddedOnly = "embedded_only", moduleMaker = "module_maker", ieeeNames = "ieee_names"

@@ -87,6 +87,16 @@ public struct P0fPattern: Sendable, Equatable, Hashable {
         public static func < (a: Match, b: Match) -> Bool { a.rawValue < b.rawValue }
     }
 
+    /// The window in bytes: a raw signature may write it as a multiple of its MSS or MTU.
+    public var windowValue: Int? {
+        switch window {
+        case .value(let v): v
+        case .mss(let n): mss.map { n * $0 }
+        case .mtu(let n): mss.map { n * ($0 + (ipVersion == 6 ? 60 : 40)) }
+        case .any, .modulo: nil
+        }
+    }
+
     /// The furthest hop distance p0f assumes between the initial and the observed TTL.
     public static let maxDistance = 35
 
@@ -111,7 +121,7 @@ public struct P0fPattern: Sendable, Equatable, Hashable {
         if let m = mss, m != observed.mss { return .none }
         if let s = windowScale, s != observed.windowScale { return .none }
         if let p = payload, let op = observed.payload, p != op { return .none }
-        guard case .value(let win) = observed.window else { return .none }
+        guard let win = observed.windowValue else { return .none }
         switch window {
         case .any: break
         case .value(let v): if v != win { return .none }

@@ -80,8 +80,9 @@ public struct TCPStackDatabase: Sendable {
 
     /// The best match for a raw signature, p0f's way: the first exact specific match, else the first exact generic
     /// match, else the first fuzzy match (never for userland tools).
-    public func match(signature: String, observedTTL: Int, isResponse: Bool) -> Result? {
-        guard let observed = P0fPattern(signature) else { return nil }
+    public func match(signature: String, observedTTL: Int, observedWindow: Int? = nil, isResponse: Bool) -> Result? {
+        guard var observed = P0fPattern(signature) else { return nil }
+        if let observedWindow { observed.window = .value(observedWindow) }
         var generic: Entry?
         var fuzzy: Entry?
         for entry in isResponse ? responses : requests {

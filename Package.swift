@@ -71,6 +71,10 @@ let package = Package(
             name: "WardwatchIdentity",
             dependencies: ["WardwatchModel", "WardwatchDecoders", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")]),
+        // Identity processing cost over capture files (release build: swift build -c release --product wardwatch-identity-bench).
+        .executableTarget(
+            name: "wardwatch-identity-bench", dependencies: ["WardwatchIdentity", "WardwatchCapture", "WardwatchModel"],
+            path: "Sources/WardwatchIdentityBench"),
         // Commands of the executable, kept in a library so tests can run them in-process.
         .target(
             name: "WardwatchApp",

@@ -14,6 +14,8 @@ extension DetectionFinding {
         observationsTopic: String, alertsTopic: String, evidences: [EvidenceArtifact]
     ) -> DetectionFinding {
         let uid = DeterministicUUID.v5(name: uidName)
+        // The alert schema's device.ip is IPv4.
+        let ip = ip.flatMap { $0.contains(":") ? nil : $0 }
         var observables: [Observable] = []
         if let mac { observables.append(Observable(name: "device.mac", type_id: 3, type: "MAC Address", value: mac)) }
         if let ip { observables.append(.init(name: "device.ip", type_id: 2, type: "IP Address", value: ip)) }

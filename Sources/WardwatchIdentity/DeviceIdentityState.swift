@@ -106,6 +106,8 @@ public struct DeviceIdentityState: Codable, Sendable, Equatable {
             events.append(.finding(finding))
         }
 
+        // Only new evidence (or the first observation) can move the classification.
+        guard isFirst || !fresh.isEmpty else { return events }
         let next = Classifier.classify(
             evidence, current: classification, override: engine.overrides.override(for: deviceKey),
             margin: config.hysteresisMargin)

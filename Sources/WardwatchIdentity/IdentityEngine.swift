@@ -80,8 +80,9 @@ public struct IdentityEngine: Sendable {
     public func evaluate(signal: String, value: String, time: Int64) -> Evidence? {
         guard let rules = rulesBySignal[signal], !value.isEmpty else { return nil }
         var evidence: Evidence?
+        let lowered = value.lowercased()
         for rule in rules {
-            guard let hit = rule.matched(value) else { continue }
+            guard let hit = rule.matched(lowercased: lowered) else { continue }
             var e = evidence ?? Evidence(signal: signal, value: value, weight: 0, rule: rule.id, time: time)
             let stronger = rule.weight > e.weight
             func take<T>(_ current: T?, _ candidate: T?) -> T? {

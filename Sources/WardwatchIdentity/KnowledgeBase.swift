@@ -47,6 +47,8 @@ public struct KnowledgeBase: Sendable, Codable {
         public var os: String?
         public var weight: Int
         public var source: String
+        /// `match` lowercased once at load.
+        var lowered: [String]?
 
         enum CodingKeys: String, CodingKey {
             case id, signal, match, mode, vendor, model, os, weight, source
@@ -55,9 +57,12 @@ public struct KnowledgeBase: Sendable, Codable {
 
         /// The pattern of `match` that `value` satisfies, if any.
         public func matched(_ value: String) -> String? {
-            let v = value.lowercased()
-            for m in match {
-                let p = m.lowercased()
+            matched(lowercased: value.lowercased())
+        }
+
+        /// As `matched(_:)`, for a value already lowercased.
+        public func matched(lowercased v: String) -> String? {
+            for (m, p) in zip(match, lowered ?? match.map { $0.lowercased() }) {
                 switch mode ?? .contains {
                 case .contains: if v.contains(p) { return m }
                 case .prefix: if v.hasPrefix(p) { return m }
@@ -95,7 +100,11 @@ public struct KnowledgeBase: Sendable, Codable {
         let decoder = YAMLDecoder()
         let m = try decoder.decode(ManufacturerFile.self, from: manufacturers)
         let r = try decoder.decode(RuleFile.self, from: rules)
-        return KnowledgeBase(manufacturers: m.manufacturers, rules: r.rules)
+        return KnowledgeBase(manufacturers: m.manufacturers, rules: r.rules.map { rule in
+            var rule = rule
+            rule.lowered = rule.match.map { $0.lowercased() }
+            return rule
+        })
     }
 
     /// The bundled p0f-syntax additions (`tcp-signatures.fp`).

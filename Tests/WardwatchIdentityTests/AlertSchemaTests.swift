@@ -27,6 +27,15 @@ import WardwatchModel
         }
         #expect(findings.count >= 3)
         let encoder = WardwatchJSON.makeEncoder()
+        // WARDWATCH_WRITE_EXAMPLES=DIR writes each finding kind once, for schemas/examples/alerts.v1/valid.
+        if let dir = ProcessInfo.processInfo.environment["WARDWATCH_WRITE_EXAMPLES"] {
+            let pretty = WardwatchJSON.makeEncoder()
+            pretty.outputFormatting.insert(.prettyPrinted)
+            for f in Dictionary(findings.map { ($0.finding_info.analytic.uid, $0) }, uniquingKeysWith: { a, _ in a }).values {
+                let name = f.finding_info.analytic.uid.replacingOccurrences(of: "wardwatch.identity.", with: "identity-")
+                try pretty.encode(f).write(to: URL(fileURLWithPath: dir).appendingPathComponent(name + ".json"))
+            }
+        }
         var lines = ""
         for f in findings {
             let value = String(decoding: try encoder.encode(f), as: UTF8.self)

@@ -65,7 +65,9 @@ public struct DeviceIdentityState: Codable, Sendable, Equatable {
         }
         switch o.kind {
         case .tcpSyn:
-            if let s = o.tcpSyn, s.role == "client" {
+            // Only SYNs the device itself sent (hop distance 0): a device that routes or NATs for others (a setup
+            // access point, a gateway) forwards SYNs of other stacks under its MAC.
+            if let s = o.tcpSyn, s.role == "client", Self.hopDistance(s.signature) == 0 {
                 let label = engine.stackLabel(s)?.label.description ?? "unknown"
                 let value = Self.stackValue(s.signature)
                 fingerprints["tcp_stack"] = label
@@ -75,7 +77,10 @@ public struct DeviceIdentityState: Codable, Sendable, Equatable {
                 findings.attribute("tcp_stack", outcome)
             }
         case .dhcp:
-            if let d = o.dhcp, d.isFromClient, d.parameterRequestList != nil || d.vendorClass != nil {
+            // DISCOVER and REQUEST only: some clients ask for other options in INFORM or DECLINE.
+            if let d = o.dhcp, d.isFromClient, d.messageType == "discover" || d.messageType == "request",
+                d.parameterRequestList != nil || d.vendorClass != nil
+            {
                 let value = (d.parameterRequestList ?? []).map(String.init).joined(separator: ",") + "|" + (d.vendorClass ?? "")
                 fingerprints["dhcp"] = value
                 let outcome = dhcpTrack.sight(
@@ -118,12 +123,21 @@ public struct DeviceIdentityState: Codable, Sendable, Equatable {
         return events
     }
 
-    /// The raw p0f signature without the distance part of the TTL (`64+3` → `64`): the stack, not the path.
+    /// The hop distance in a raw signature's TTL field (`64+0` → 0, `128+2` → 2); nil when unknown (`+?`, `-`).
+    static func hopDistance(_ signature: String) -> Int? {
+        let fields = signature.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count > 1, let plus = fields[1].firstIndex(of: "+") else { return nil }
+        return Int(fields[1][fields[1].index(after: plus)...])
+    }
+
+    /// The raw p0f signature reduced to the stack, not the path: no IP version, no hop distance (`64+3` → `64`), no
+    /// MSS (IPv4 and IPv6, VPNs and VLANs change it), so one host over both IP versions keeps one value.
     static func stackValue(_ signature: String) -> String {
         var fields = signature.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        if fields.count > 1, let cut = fields[1].firstIndex(where: { $0 == "+" || $0 == "-" }) {
-            fields[1] = String(fields[1][..<cut])
-        }
+        guard fields.count == 8 else { return signature }
+        fields[0] = "*"
+        if let cut = fields[1].firstIndex(where: { $0 == "+" || $0 == "-" }) { fields[1] = String(fields[1][..<cut]) }
+        fields[3] = "*"
         return fields.joined(separator: ":")
     }
 

@@ -19,7 +19,7 @@ extension IdentityEngine {
             }
         case .tcpSyn:
             guard let s = o.tcpSyn else { break }
-            if let label = stackLabel(s) {
+            if DeviceIdentityState.hopDistance(s.signature) == 0, let label = stackLabel(s) {
                 var e = evaluate(signal: "tcp_stack", value: label.label.description, time: t)
                     ?? Evidence(signal: "tcp_stack", value: label.label.description, weight: 10, time: t)
                 if e.os == nil { e.os = label.label.description }

@@ -37,6 +37,25 @@ import WardwatchModel
         #expect(!again.contains { if case .finding = $0 { true } else { false } })
     }
 
+    @Test func replacedDeviceIsAChangeNotAClone() {
+        let key = "00:00:aa:00:00:05"
+        let linux = "4:64+0:0:1460:mss*20,7:mss,sok,ts,nop,ws:df,id+:0"
+        let windows = "4:128+0:0:1460:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0"
+        var state = DeviceIdentityState(deviceKey: key, site: "ward4", firstSeen: Self.base(.arp, key, at: 0).time)
+        var findings: [DetectionFinding] = []
+        for (i, sig) in [linux, linux, linux, windows, windows].enumerated() {
+            findings += state.apply(Self.syn(key, at: Int64(i) * 600, signature: sig, ttl: sig == linux ? 64 : 128), engine: Fixtures.engine)
+                .compactMap { if case .finding(let f) = $0 { f } else { nil } }
+        }
+        #expect(findings.map(\.finding_info.analytic.uid) == ["wardwatch.identity.identity-changed"])
+        let data = findings.first?.evidences?.first?.data
+        #expect(data?["before"] == "*:64:0:*:mss*20,7:mss,sok,ts,nop,ws:df,id+:0")
+        #expect(data?["after"] == "*:128:0:*:8192,8:mss,nop,ws,nop,nop,sok:df,id+:0")
+        // A forwarded SYN (hop distance 1) is not the device's own stack.
+        let forwarded = state.apply(Self.syn(key, at: 4000, signature: "4:63+1:0:1460:mss*10,7:mss,sok,ts,nop,ws:df,id+:0", ttl: 63), engine: Fixtures.engine)
+        #expect(forwarded.isEmpty)
+    }
+
     @Test func randomisedMACInClinicalVLAN() {
         let key = "da:a1:19:00:11:22"
         var clinical = DeviceIdentityState(deviceKey: key, site: "ward4", firstSeen: Self.base(.arp, key, at: 0).time)

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := librdkafka-dev libpcap-dev ieee-data pkg-config
-TEST_APT_PACKAGES := tshark kcat docker-compose
+TEST_APT_PACKAGES := tshark kcat docker-compose p0f
 PIP_PACKAGES := jsonschema noida-db
 BIN := .build/debug/wardwatch
 RELEASE_BIN := .build/release/wardwatch
@@ -63,6 +63,8 @@ bench: test-deps
 	$(SWIFT) build -c release --product wardwatch
 	$(RELEASE_BIN) bench kafka
 	$(RELEASE_BIN) bench capture --shared ../shared/pcaps
+	$(SWIFT) build -c release --product wardwatch-identity-bench
+	.build/release/wardwatch-identity-bench $$(ls ../shared/pcaps/iot-setup/*/*.pcap ../shared/pcaps/medical/* 2>/dev/null) Tests/Fixtures/identity/*.pcap
 
 clean:
 	rm -rf .build

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -74,6 +75,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
+        // Device identity: IEEE registries, medical knowledge base, p0f stack database, clock skew, classification
+        // and identity verification, as pure value types.
+        .target(
+            name: "WardwatchIdentity",
+            dependencies: ["WardwatchModel", "WardwatchDecoders", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Resources")]),
+        // Identity processing cost over capture files (release build: swift build -c release --product wardwatch-identity-bench).
+        .executableTarget(
+            name: "wardwatch-identity-bench", dependencies: ["WardwatchIdentity", "WardwatchCapture", "WardwatchModel"],
+            path: "Sources/WardwatchIdentityBench"),
         // Commands of the executable, kept in a library so tests can run them in-process.
         .target(
             name: "WardwatchApp",
@@ -97,6 +108,9 @@ let package = Package(
         .testTarget(
             name: "WardwatchStreamsTests",
             dependencies: ["WardwatchStreams", "WardwatchProcessing", "WardwatchKafka", "WardwatchModel"]),
+        .testTarget(
+            name: "WardwatchIdentityTests",
+            dependencies: ["WardwatchIdentity", "WardwatchCapture", "WardwatchModel", "WardwatchDecoders"]),
         .testTarget(
             name: "WardwatchEndToEndTests", dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel", "WardwatchProcessing"]),
     ],

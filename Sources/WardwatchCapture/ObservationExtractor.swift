@@ -318,8 +318,10 @@ public struct ObservationExtractor: Sendable {
     }
 
     /// The base observation for flushing a connection's samples at its end.
+    /// The base of a final flush: its event time is that of the last sample held (never 0).
     private func base(for analyzer: ConnectionAnalyzer, direction d: Int, key: FlowKey) -> Observation {
-        Self.base(sensor: sensor, direction: analyzer.directions[d], vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: 0))
+        let last = analyzer.directions[d].timestamps.last?.first ?? 0
+        return Self.base(sensor: sensor, direction: analyzer.directions[d], vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: last))
     }
 
     private func flowObservation(_ summary: FlowSummary) -> Observation {

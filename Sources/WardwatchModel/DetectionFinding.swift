@@ -21,6 +21,8 @@ public struct DetectionFinding: Codable, Sendable, Equatable {
     public var device: Device
     public var observables: [Observable]
     public var unmapped: Unmapped
+    /// OCSF `evidences`: what an identity finding rests on (absent on findings that carry none).
+    public var evidences: [EvidenceArtifact]? = nil
 
     public struct FindingInfo: Codable, Sendable, Equatable {
         public var uid: String

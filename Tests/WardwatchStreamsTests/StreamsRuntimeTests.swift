@@ -159,7 +159,8 @@ struct ExactlyOnceTests {
         let topics = TopicNames()
         let kafka = KafkaConfiguration(bootstrapServers: bootstrap)
         let admin = try KafkaAdmin(configuration: kafka, logger: StreamsTestKit.logger)
-        try await admin.createTopics(topics.all.map { NewTopic(name: $0.name, partitions: 3) })
+        // The synthetic observations are months old: keep them from time-based retention.
+        try await admin.createTopics(topics.all.map { NewTopic(name: $0.name, partitions: 3, configs: ["retention.ms": "-1"]) })
         let stream = SyntheticObservations(devices: 150, rounds: 3)
         let producer = try KafkaProducer(configuration: kafka, logger: StreamsTestKit.logger)
         try await producer.send(stream.records(0..<stream.count))

@@ -63,8 +63,7 @@ bench: test-deps
 	$(SWIFT) build -c release --product wardwatch
 	$(RELEASE_BIN) bench kafka
 	$(RELEASE_BIN) bench capture --shared ../shared/pcaps
-	$(SWIFT) build -c release --product wardwatch-identity-bench
-	.build/release/wardwatch-identity-bench $$(ls ../shared/pcaps/iot-setup/*/*.pcap ../shared/pcaps/medical/* 2>/dev/null) Tests/Fixtures/identity/*.pcap
+	$(RELEASE_BIN) bench identity $$(ls ../shared/pcaps/iot-setup/*/*.pcap ../shared/pcaps/medical/* 2>/dev/null) Tests/Fixtures/identity/*.pcap
 
 clean:
 	rm -rf .build

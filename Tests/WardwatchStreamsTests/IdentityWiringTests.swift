@@ -90,7 +90,10 @@ struct IdentityWiringTests {
         }
         let analytics = Set(alerts.map { "\($0.key) \($0.finding.finding_info.analytic.uid)" })
         #expect(analytics.contains("00:03:b1:00:00:99 wardwatch.identity.identity-conflict"), "\(analytics.sorted())")
-        #expect(analytics.contains("00:00:aa:00:00:02 wardwatch.identity.native-identity-conflict"), "\(analytics.sorted())")
+        // The second claim processed raises it; the two devices' records come from different input partitions.
+        #expect(
+            analytics.contains("00:00:aa:00:00:02 wardwatch.identity.native-identity-conflict")
+                || analytics.contains("00:00:aa:00:00:01 wardwatch.identity.native-identity-conflict"), "\(analytics.sorted())")
         #expect(alerts.allSatisfy { $0.key == $0.finding.unmapped.device_key })
         withExtendedLifetime(broker) {}
     }

@@ -65,8 +65,7 @@ bench: test-deps
 	$(RELEASE_BIN) bench capture --shared ../shared/pcaps
 	@python3 -m pip show -q quixstreams >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check quixstreams
 	$(RELEASE_BIN) bench streams
-	$(SWIFT) build -c release --product wardwatch-identity-bench
-	.build/release/wardwatch-identity-bench $$(ls ../shared/pcaps/iot-setup/*/*.pcap ../shared/pcaps/medical/* 2>/dev/null) Tests/Fixtures/identity/*.pcap
+	$(RELEASE_BIN) bench identity $$(ls ../shared/pcaps/iot-setup/*/*.pcap ../shared/pcaps/medical/* 2>/dev/null) Tests/Fixtures/identity/*.pcap
 
 clean:
 	rm -rf .build

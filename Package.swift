@@ -67,11 +67,11 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
-        // Stream processors: device profiles and findings.
+        // Stream processors: device profiles, identity and findings.
         .target(
             name: "WardwatchProcessing",
             dependencies: [
-                "WardwatchModel", "WardwatchKafka", "WardwatchStreams",
+                "WardwatchModel", "WardwatchKafka", "WardwatchStreams", "WardwatchIdentity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]),
@@ -81,15 +81,12 @@ let package = Package(
             name: "WardwatchIdentity",
             dependencies: ["WardwatchModel", "WardwatchDecoders", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")]),
-        // Identity processing cost over capture files (release build: swift build -c release --product wardwatch-identity-bench).
-        .executableTarget(
-            name: "wardwatch-identity-bench", dependencies: ["WardwatchIdentity", "WardwatchCapture", "WardwatchModel"],
-            path: "Sources/WardwatchIdentityBench"),
         // Commands of the executable, kept in a library so tests can run them in-process.
         .target(
             name: "WardwatchApp",
             dependencies: [
                 "WardwatchKafka", "WardwatchModel", "WardwatchCapture", "WardwatchProcessing", "WardwatchStreams",
+                "WardwatchIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -107,12 +104,16 @@ let package = Package(
         .testTarget(name: "WardwatchDecoderTests", dependencies: ["WardwatchDecoders", "WardwatchCapture", "WardwatchModel"]),
         .testTarget(
             name: "WardwatchStreamsTests",
-            dependencies: ["WardwatchStreams", "WardwatchProcessing", "WardwatchKafka", "WardwatchModel"]),
+            dependencies: [
+                "WardwatchStreams", "WardwatchProcessing", "WardwatchKafka", "WardwatchModel", "WardwatchIdentity",
+                "WardwatchCapture",
+            ]),
         .testTarget(
             name: "WardwatchIdentityTests",
             dependencies: ["WardwatchIdentity", "WardwatchCapture", "WardwatchModel", "WardwatchDecoders"]),
         .testTarget(
-            name: "WardwatchEndToEndTests", dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel", "WardwatchProcessing"]),
+            name: "WardwatchEndToEndTests",
+            dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel", "WardwatchProcessing", "WardwatchIdentity"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -149,6 +149,13 @@ def _device_semantics(v: dict) -> list[str]:
     first, last = v.get("first_seen"), v.get("last_seen")
     if isinstance(first, str) and isinstance(last, str) and last < first:
         errs.append(f"$.last_seen: {last} is before first_seen {first}")
+    inventory = v.get("inventory")
+    if isinstance(inventory, dict):
+        key = v.get("device_key")
+        if (inventory.get("device") or {}).get("uid") != key:
+            errs.append(f"$.inventory.device.uid: is not device_key {key!r}")
+        if (inventory.get("unmapped") or {}).get("device_key") != key:
+            errs.append(f"$.inventory.unmapped.device_key: is not device_key {key!r}")
     return errs
 
 

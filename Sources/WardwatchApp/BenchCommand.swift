@@ -9,7 +9,7 @@ import WardwatchModel
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks, each against its peer in the same run.",
-        subcommands: [KafkaBench.self, CaptureBench.self, StreamsBench.self])
+        subcommands: [KafkaBench.self, CaptureBench.self, StreamsBench.self, IdentityBench.self])
 }
 
 /// Produce and consume throughput of the Kafka client against kcat on the same embedded broker, same run.

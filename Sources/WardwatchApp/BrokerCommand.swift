@@ -24,7 +24,7 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Prefix of every topic name.")
     var topicPrefix: String = "iomt."
 
-    @Option(name: .long, help: "Also create the changelog topics of `wardwatch process` under this application id (repeatable; the mock cluster cannot create topics on request).")
+    @Option(name: .long, help: "Also create the internal topics (changelogs, repartition) of `wardwatch process` under this application id (repeatable; the mock cluster cannot create topics on request).")
     var applicationId: [String] = [DeviceProcessing.defaultApplicationId]
 
     @OptionGroup var runtime: RuntimeOptions
@@ -42,8 +42,8 @@ struct BrokerCommand: AsyncParsableCommand {
             try broker.createTopic(topic.name, partitions: partitions)
         }
         for id in applicationId {
-            for topic in DeviceProcessing.topology(applicationId: id, topics: TopicNames(prefix: topicPrefix)).changelogTopics {
-                try broker.createTopic(topic, partitions: partitions)
+            for topic in DeviceProcessing.internalTopics(applicationId: id, topics: TopicNames(prefix: topicPrefix), inputPartitions: partitions) {
+                try broker.createTopic(topic.name, partitions: topic.partitions)
             }
         }
         var bootstrap = broker.bootstrapServers

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import WardwatchCapture
+import WardwatchIdentity
 import WardwatchKafka
 import WardwatchModel
 import WardwatchProcessing
@@ -20,10 +21,13 @@ public struct DemoPipeline: Sendable {
     public var partitions: Int32 = 6
     public var sensor = SensorIdentity(sensorId: "demo-sensor", site: "demo-hospital")
     public var logger: Logger
+    /// The identity engine (nil: the standard sources, loaded at run).
+    public var engine: IdentityEngine?
 
-    public init(pcapPaths: [String], logger: Logger) {
+    public init(pcapPaths: [String], logger: Logger, engine: IdentityEngine? = nil) {
         self.pcapPaths = pcapPaths
         self.logger = logger
+        self.engine = engine
     }
 
     /// The bundled sample capture of a small hospital ward.
@@ -35,8 +39,10 @@ public struct DemoPipeline: Sendable {
         let sources = try pcapPaths.map { path throws(CaptureError) in try PcapSource(file: path) }
         let broker = try EmbeddedBroker(logger: logger)
         for topic in topics.all { try broker.createTopic(topic.name, partitions: partitions) }
-        let topology = DeviceProcessing.topology(applicationId: "wardwatch-demo", topics: topics)
-        for topic in topology.changelogTopics { try broker.createTopic(topic, partitions: partitions) }
+        let applicationId = "wardwatch-demo"
+        for topic in DeviceProcessing.internalTopics(applicationId: applicationId, topics: topics, inputPartitions: partitions) {
+            try broker.createTopic(topic.name, partitions: topic.partitions)
+        }
         let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
 
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
@@ -45,10 +51,23 @@ public struct DemoPipeline: Sendable {
         await producer.shutdown()
 
         let service = try DeviceProcessService(
-            options: .init(kafka: kafka, applicationId: topology.applicationId, topics: topics), logger: logger)
+            options: .init(kafka: kafka, engine: try engine ?? IdentityEngine.load(), applicationId: applicationId, topics: topics),
+            logger: logger)
         let processing = Task { try await service.run() }
         let deadline = ContinuousClock.now + .seconds(120)
-        while service.processed < counters.observations {
+        let repartition = NativeIdentityProcessing.repartitionTopic(applicationId: applicationId)
+        var claims: Int?
+        // Done when every observation is processed, then every native-identity claim they produced.
+        while claims == nil || service.nativeProcessed < claims! {
+            if claims == nil, service.processed >= counters.observations {
+                // Outputs are confirmed before each commit (every 100 ms): wait for the last ones to land.
+                try await Task.sleep(for: .milliseconds(500))
+                claims = try await TopicDump.readToEnd(
+                    bootstrapServers: broker.bootstrapServers, topics: [repartition],
+                    partitions: NativeIdentityProcessing.repartitionPartitions(inputPartitions: partitions)
+                ).count
+                continue
+            }
             if ContinuousClock.now > deadline {
                 processing.cancel()
                 await service.shutdown()

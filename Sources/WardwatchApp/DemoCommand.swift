@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import WardwatchKafka
 import WardwatchModel
+import WardwatchProcessing
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,13 +56,13 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     private func printTables(_ result: DemoPipeline.Result) throws {
-        var latest: [String: DeviceProfile] = [:]
+        var latest: [String: DeviceRecord] = [:]
         var alerts: [DetectionFinding] = []
         for record in result.records {
             guard let value = record.value else { continue }
             if record.topic == result.topics.devices {
-                let profile = try WardwatchJSON.decode(DeviceProfile.self, from: value)
-                latest[profile.deviceKey] = profile
+                let device = try DeviceRecord.decode(value)
+                latest[device.profile.deviceKey] = device
             } else if record.topic == result.topics.alerts {
                 alerts.append(try JSONDecoder().decode(DetectionFinding.self, from: Data(value)))
             }
@@ -70,15 +71,18 @@ struct DemoCommand: AsyncParsableCommand {
         print("Wardwatch demo: \(c.packets) packets, \(c.observations) observations, \(c.malformed) malformed packets skipped")
         print("(embedded in-memory broker; nothing is kept after exit)\n")
         print("Inventory (\(result.topics.devices)): \(latest.count) devices")
-        let rows = latest.values.sorted { $0.deviceKey < $1.deviceKey }.map { p -> [String] in
-            [
-                p.deviceKey, p.ips.joined(separator: ","), p.hostnames.joined(separator: ","),
+        let rows = latest.values.sorted { $0.profile.deviceKey < $1.profile.deviceKey }.map { d -> [String] in
+            let p = d.profile
+            let identity = d.inventory
+            return [
+                p.deviceKey, identity?.unmapped.device_class ?? "", identity?.device.vendor_name ?? "",
+                identity?.device.model ?? "", p.ips.joined(separator: ","), p.hostnames.joined(separator: ","),
                 p.vlans.map(String.init).joined(separator: ","), p.dhcp?.vendorClass ?? "",
                 p.dhcp?.parameterRequestList.map { $0.map(String.init).joined(separator: ",") } ?? "",
                 p.firstSeen.description, String(p.observationCount),
             ]
         }
-        printTable(header: ["MAC", "IP", "HOSTNAME", "VLAN", "DHCP VENDOR CLASS", "DHCP OPTION 55", "FIRST SEEN", "OBS"], rows: rows)
+        printTable(header: ["MAC", "CLASS", "VENDOR", "MODEL", "IP", "HOSTNAME", "VLAN", "DHCP VENDOR CLASS", "DHCP OPTION 55", "FIRST SEEN", "OBS"], rows: rows)
         print("\nAlerts (\(result.topics.alerts)): \(alerts.count) OCSF Detection Findings")
         let alertRows = alerts.sorted { ($0.time, $0.finding_info.uid) < ($1.time, $1.finding_info.uid) }.map { a in
             [

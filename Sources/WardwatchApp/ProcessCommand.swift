@@ -7,13 +7,17 @@ import WardwatchStreams
 struct ProcessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "process",
-        abstract: "Consume observations in a consumer group; publish device profiles and findings.",
+        abstract: "Consume observations in a consumer group; publish device records (profile and identity) and findings.",
         discussion: """
             Run several instances with the same --application-id (the consumer group) to share the partitions;
-            add or stop instances at any time. Profiles go to <prefix>devices.v1 (compacted), OCSF Detection
-            Findings to <prefix>alerts.v1, undecodable or schema-invalid input to <prefix>deadletter.v1. State lives
-            in per-partition stores backed by the compacted topic APPID-profiles-changelog, which must have as many
-            partitions as the observations topic (created when missing where the cluster allows).
+            add or stop instances at any time. Device records (profile and OCSF inventory) go to <prefix>devices.v1
+            (compacted), OCSF Detection Findings to <prefix>alerts.v1, undecodable or schema-invalid input to
+            <prefix>deadletter.v1. State lives in per-partition stores backed by the compacted topics
+            APPID-identity-changelog and APPID-profiles-changelog, with as many partitions as the observations topic.
+            Protocol-native identities (DICOM AE + implementation UID, SDC endpoint) are repartitioned through
+            APPID-native-identity-repartition (one partition more than the observations topic) to a second group,
+            APPID-native, whose store is APPID-native-native-identities-changelog. Missing topics are created where
+            the cluster allows.
             At-least-once by default: outputs are acknowledged, then changelogs, then offsets committed; a crash
             repeats outputs with the same ids. --guarantee exactly-once commits outputs, changelogs and offsets in
             one transaction and reads read_committed (needs a broker with transactions).
@@ -29,6 +33,7 @@ struct ProcessCommand: AsyncParsableCommand {
     var commitIntervalMs: Int = 100
 
     @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var identity: IdentityOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -43,7 +48,7 @@ struct ProcessCommand: AsyncParsableCommand {
         let metrics = runtime.metricsPort.map { _ in MetricsServer() }
         let service = try DeviceProcessService(
             options: .init(
-                kafka: try kafka.configuration(), applicationId: applicationId, topics: kafka.topics, guarantee: guarantee,
+                kafka: try kafka.configuration(), engine: try identity.engine(), applicationId: applicationId, topics: kafka.topics, guarantee: guarantee,
                 commitInterval: .milliseconds(commitIntervalMs)),
             logger: logger,
             metricsFactory: metrics?.factory)

@@ -14,7 +14,9 @@ struct ReplayCommand: AsyncParsableCommand {
             another up to the end they had when the replay started, state starts empty, and nothing reads the wall
             clock, so replaying the same input twice gives byte-identical output. Outputs go to the output topics
             with --output-suffix appended (dead letters too), or as JSON lines to --output (- for standard output).
-            Timestamps are milliseconds since the epoch or ISO 8601 (2026-03-02T08:00:00Z).
+            Timestamps are milliseconds since the epoch or ISO 8601 (2026-03-02T08:00:00Z). The device topology is
+            replayed; its native-identity claims go to the repartition topic with the suffix (or the file), and the
+            native-identity topology is not replayed.
             """)
 
     @Flag(name: .long, help: "Replay from the beginning of the topic.")
@@ -36,6 +38,7 @@ struct ReplayCommand: AsyncParsableCommand {
     var applicationId: String = DeviceProcessing.defaultApplicationId
 
     @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var identity: IdentityOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
@@ -68,7 +71,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let configuration = try kafka.configuration()
         let suffix = outputSuffix ?? ""
         let topics = kafka.topics
-        let topology = DeviceProcessing.topology(applicationId: applicationId, topics: topics)
+        let engine = try identity.engine().writing(to: topics)
+        let topology = DeviceProcessing.topology(applicationId: applicationId, topics: topics, engine: engine)
             .renamed(applicationId: "\(applicationId)-replay-\(outputSuffix ?? "file")", outputSuffix: suffix)
         let replay = Replay(
             topology: topology, kafka: configuration,

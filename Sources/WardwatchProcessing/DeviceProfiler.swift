@@ -1,8 +1,9 @@
+import WardwatchIdentity
 import WardwatchModel
 
 /// What processing one observation produced.
 public enum ProcessorOutput: Sendable, Equatable {
-    case device(DeviceProfile)
+    case device(DeviceRecord)
     case alert(DetectionFinding)
 }
 
@@ -17,12 +18,16 @@ public enum DeviceProfiler {
     public struct Entry: Codable, Sendable, Equatable {
         public var profile: DeviceProfile
         public var publishedLastSeen: EventTime
+        /// `InventoryDigest` of the inventory last published (nil: none yet).
+        public var publishedInventory: String?
     }
 
     /// Applies one observation to the device's entry (nil: first sight) and returns the new entry and what to
-    /// publish, in order: the new-device finding first, then the profile.
+    /// publish, in order: the new-device finding first, then the device record. `inventory` is the device's identity
+    /// after this observation (the identity processor runs first); a change of it re-publishes the record too.
     public static func step(
-        _ existing: Entry?, _ observation: Observation, observationsTopic: String, alertsTopic: String
+        _ existing: Entry?, _ observation: Observation, inventory: DeviceInventoryRecord?, observationsTopic: String,
+        alertsTopic: String
     ) -> (entry: Entry, outputs: [ProcessorOutput]) {
         var outputs: [ProcessorOutput] = []
         var entry = existing ?? Entry(
@@ -40,9 +45,11 @@ public enum DeviceProfiler {
         }
         let changed = isNew || !sameIdentity(before, entry.profile)
         let stale = entry.profile.lastSeen.microseconds - entry.publishedLastSeen.microseconds >= refreshInterval
-        if changed || stale {
+        let digest = inventory.map(InventoryDigest.of)
+        if changed || stale || digest != entry.publishedInventory {
             entry.publishedLastSeen = entry.profile.lastSeen
-            outputs.append(.device(entry.profile))
+            entry.publishedInventory = digest
+            outputs.append(.device(DeviceRecord(profile: entry.profile, inventory: inventory)))
         }
         return (entry, outputs)
     }

@@ -1,3 +1,4 @@
+import WardwatchIdentity
 import WardwatchKafka
 import WardwatchModel
 
@@ -62,19 +63,27 @@ public struct SyntheticObservations: Sendable {
     }
 
     /// What a single instance publishes for this stream, computed without Kafka: the last device record per device
-    /// and every finding uid, using the processor's own pure step function.
-    public func expectedResults(topics: TopicNames) -> (devices: [String: DeviceProfile], findingUIDs: Set<String>) {
+    /// and every finding uid, using the processors' own pure step functions in their order (identity, then profile).
+    /// Native-identity findings are not included: these observations claim no native identity.
+    public func expectedResults(topics: TopicNames, engine: IdentityEngine) -> (devices: [String: DeviceRecord], findingUIDs: Set<String>) {
+        let engine = engine.writing(to: topics)
+        var identities: [String: DeviceIdentityState] = [:]
         var entries: [String: DeviceProfiler.Entry] = [:]
-        var devices: [String: DeviceProfile] = [:]
+        var devices: [String: DeviceRecord] = [:]
         var uids: Set<String> = []
         for index in 0..<count {
             let observation = observation(index)
+            let key = observation.deviceKey
+            let (identity, identityOutputs) = IdentityStep.step(identities[key], observation, engine: engine)
+            identities[key] = identity
+            for case .alert(let finding) in identityOutputs { uids.insert(finding.finding_info.uid) }
             let (entry, outputs) = DeviceProfiler.step(
-                entries[observation.deviceKey], observation, observationsTopic: topics.observations, alertsTopic: topics.alerts)
-            entries[observation.deviceKey] = entry
+                entries[key], observation, inventory: identity.inventoryRecord(), observationsTopic: topics.observations,
+                alertsTopic: topics.alerts)
+            entries[key] = entry
             for output in outputs {
                 switch output {
-                case .device(let profile): devices[profile.deviceKey] = profile
+                case .device(let record): devices[record.profile.deviceKey] = record
                 case .alert(let finding): uids.insert(finding.finding_info.uid)
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardwatchIdentity
 import WardwatchKafka
 import WardwatchModel
 import WardwatchProcessing
@@ -63,11 +64,11 @@ struct ScalingTests {
             #expect(status == 0, "\(instance.stderr.suffix(2000))")
         }
 
-        let expected = stream.expectedResults(topics: topics)
-        var devices: [String: DeviceProfile] = [:]
+        let expected = stream.expectedResults(topics: topics, engine: try IdentityEngine.load())
+        var devices: [String: DeviceRecord] = [:]
         for record in try await readTopic(kafka, topics.devices) {
             guard let key = record.key, let value = record.value else { continue }
-            devices[String(decoding: key, as: UTF8.self)] = try WardwatchJSON.decode(DeviceProfile.self, from: value)
+            devices[String(decoding: key, as: UTF8.self)] = try DeviceRecord.decode(value)
         }
         #expect(devices.count == 10_000)
         let differing = Set(devices.keys).union(expected.devices.keys).filter { devices[$0] != expected.devices[$0] }

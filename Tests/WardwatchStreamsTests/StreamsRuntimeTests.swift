@@ -16,8 +16,8 @@ struct StreamsRuntimeTests {
     func mockBroker(applicationId: String) throws -> EmbeddedBroker {
         let broker = try EmbeddedBroker(logger: StreamsTestKit.logger)
         for topic in topics.all { try broker.createTopic(topic.name, partitions: Self.partitions) }
-        for topic in DeviceProcessing.topology(applicationId: applicationId, topics: topics).changelogTopics {
-            try broker.createTopic(topic, partitions: Self.partitions)
+        for topic in DeviceProcessing.internalTopics(applicationId: applicationId, topics: topics, inputPartitions: Self.partitions) {
+            try broker.createTopic(topic.name, partitions: topic.partitions)
         }
         return broker
     }
@@ -26,7 +26,7 @@ struct StreamsRuntimeTests {
     func process(_ kafka: KafkaConfiguration, applicationId: String, until count: Int, guarantee: ProcessingGuarantee = .atLeastOnce, abortEvery: Int? = nil) async throws {
         let service = try DeviceProcessService(
             options: .init(
-                kafka: kafka, applicationId: applicationId, topics: topics, guarantee: guarantee,
+                kafka: kafka, engine: StreamsTestKit.engine, applicationId: applicationId, topics: topics, guarantee: guarantee,
                 commitInterval: .milliseconds(50), abortTransactionEvery: abortEvery),
             logger: StreamsTestKit.logger)
         let running = Task { try await service.run() }
@@ -70,9 +70,8 @@ struct StreamsRuntimeTests {
         #expect(letters.allSatisfy { $0["source_topic"] as? String == topics.observations && $0["source_offset"] is Int })
         #expect(letters.contains { $0["original_value_base64"] as? String == Data("{not json".utf8).base64EncodedString() })
 
-        let expected = stream.expectedResults(topics: topics)
-        let devices = try StreamsTestKit.lastPerKey(
-            try await StreamsTestKit.readAll(kafka, topic: topics.devices, partitions: Self.partitions), as: DeviceProfile.self)
+        let expected = stream.expectedResults(topics: topics, engine: StreamsTestKit.engine)
+        let devices = try StreamsTestKit.lastDevices(try await StreamsTestKit.readAll(kafka, topic: topics.devices, partitions: Self.partitions))
         #expect(StreamsTestKit.differences(devices, expected.devices).isEmpty)
         let uids = try StreamsTestKit.findingUIDs(try await StreamsTestKit.readAll(kafka, topic: topics.alerts, partitions: Self.partitions))
         #expect(Set(uids) == expected.findingUIDs, "\(expected.findingUIDs.subtracting(uids).count) findings missing")
@@ -95,9 +94,8 @@ struct StreamsRuntimeTests {
         await producer.shutdown()
         try await process(kafka, applicationId: "restore", until: stream.count - half)
 
-        let expected = stream.expectedResults(topics: topics)
-        let devices = try StreamsTestKit.lastPerKey(
-            try await StreamsTestKit.readAll(kafka, topic: topics.devices, partitions: Self.partitions), as: DeviceProfile.self)
+        let expected = stream.expectedResults(topics: topics, engine: StreamsTestKit.engine)
+        let devices = try StreamsTestKit.lastDevices(try await StreamsTestKit.readAll(kafka, topic: topics.devices, partitions: Self.partitions))
         #expect(devices.count == 300)
         #expect(StreamsTestKit.differences(devices, expected.devices).isEmpty, "profiles after restore differ from a single uninterrupted run")
         let uids = try StreamsTestKit.findingUIDs(try await StreamsTestKit.readAll(kafka, topic: topics.alerts, partitions: Self.partitions))
@@ -120,7 +118,7 @@ struct StreamsRuntimeTests {
             for topic in [topics.devices, topics.alerts, topics.deadLetter] {
                 try broker.createTopic(topic + suffix, partitions: Self.partitions)
             }
-            let topology = DeviceProcessing.topology(topics: topics).renamed(applicationId: "replay\(suffix)", outputSuffix: suffix)
+            let topology = DeviceProcessing.topology(topics: topics, engine: StreamsTestKit.engine).renamed(applicationId: "replay\(suffix)", outputSuffix: suffix)
             let replay = Replay(topology: topology, kafka: kafka, start: .beginning, deadLetterTopic: topics.deadLetter + suffix)
             let summary = try await replay.run(logger: StreamsTestKit.logger) { try await producer.send($0) }
             #expect(summary.inputRecords == records.count && summary.deadLetters == 1)
@@ -141,8 +139,8 @@ struct StreamsRuntimeTests {
                 #expect(a == b, "\(topic)[\(partition)] differs between replays")
             }
         }
-        let devices = try StreamsTestKit.lastPerKey(outputs[0][topics.devices]!, as: DeviceProfile.self)
-        #expect(StreamsTestKit.differences(devices, stream.expectedResults(topics: topics).devices).isEmpty)
+        let devices = try StreamsTestKit.lastDevices(outputs[0][topics.devices]!)
+        #expect(StreamsTestKit.differences(devices, stream.expectedResults(topics: topics, engine: StreamsTestKit.engine).devices).isEmpty)
         withExtendedLifetime(broker) {}
     }
 }
@@ -168,7 +166,7 @@ struct ExactlyOnceTests {
 
         let service = try DeviceProcessService(
             options: .init(
-                kafka: kafka, applicationId: "eos", topics: topics, guarantee: .exactlyOnce, maxBatchSize: 50,
+                kafka: kafka, engine: StreamsTestKit.engine, applicationId: "eos", topics: topics, guarantee: .exactlyOnce, maxBatchSize: 50,
                 commitInterval: .milliseconds(30), abortTransactionEvery: 3),
             logger: StreamsTestKit.logger)
         let running = Task { try await service.run() }
@@ -189,11 +187,10 @@ struct ExactlyOnceTests {
         let committedReader = KafkaConfiguration(bootstrapServers: bootstrap, properties: ["isolation.level": "read_committed"])
         let alerts = try await StreamsTestKit.readAll(committedReader, topic: topics.alerts, partitions: 3)
         let uids = try StreamsTestKit.findingUIDs(alerts)
-        let expected = stream.expectedResults(topics: topics)
+        let expected = stream.expectedResults(topics: topics, engine: StreamsTestKit.engine)
         #expect(uids.count == expected.findingUIDs.count, "each finding exactly once for read_committed readers")
         #expect(Set(uids) == expected.findingUIDs, "\(expected.findingUIDs.subtracting(uids).count) findings missing")
-        let devices = try StreamsTestKit.lastPerKey(
-            try await StreamsTestKit.readAll(committedReader, topic: topics.devices, partitions: 3), as: DeviceProfile.self)
+        let devices = try StreamsTestKit.lastDevices(try await StreamsTestKit.readAll(committedReader, topic: topics.devices, partitions: 3))
         #expect(StreamsTestKit.differences(devices, expected.devices).isEmpty)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import WardwatchIdentity
 import WardwatchKafka
 import WardwatchModel
 import WardwatchProcessing
@@ -10,6 +11,9 @@ enum StreamsTestKit {
         logger.logLevel = ProcessInfo.processInfo.environment["WARDWATCH_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }()
+
+    /// The identity engine, loaded once for the tests (immutable and Sendable, as in a process).
+    static let engine: IdentityEngine = try! IdentityEngine.load()
 
     /// Polls `condition` until it holds or `timeout` passes.
     static func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async rethrows -> Bool {
@@ -43,8 +47,18 @@ enum StreamsTestKit {
         return result
     }
 
-    /// The keys whose profiles differ (at most five, for a readable failure).
-    static func differences(_ actual: [String: DeviceProfile], _ expected: [String: DeviceProfile]) -> [String] {
+    /// The last device record per key.
+    static func lastDevices(_ records: [Int32: [ConsumerRecord]]) throws -> [String: DeviceRecord] {
+        var result: [String: DeviceRecord] = [:]
+        for record in records.values.joined() {
+            guard let key = record.key, let value = record.value else { continue }
+            result[String(decoding: key, as: UTF8.self)] = try DeviceRecord.decode(value)
+        }
+        return result
+    }
+
+    /// The keys whose device records differ (at most five, for a readable failure).
+    static func differences(_ actual: [String: DeviceRecord], _ expected: [String: DeviceRecord]) -> [String] {
         Array(Set(actual.keys).union(expected.keys).filter { actual[$0] != expected[$0] }.sorted().prefix(5))
     }
 

@@ -141,6 +141,16 @@ struct StreamsRuntimeTests {
         }
         let devices = try StreamsTestKit.lastDevices(outputs[0][topics.devices]!)
         #expect(StreamsTestKit.differences(devices, stream.expectedResults(topics: topics, engine: StreamsTestKit.engine).devices).isEmpty)
+
+        // A time range keeps exactly the records inside it (rounds are a minute of event time apart).
+        let secondRound = stream.observation(stream.devices).time.milliseconds
+        let ranged = Replay(
+            topology: DeviceProcessing.topology(topics: topics, engine: StreamsTestKit.engine).renamed(applicationId: "replay.range", outputSuffix: ".range"),
+            kafka: kafka, start: .timestamp(secondRound), end: secondRound + 59_999, deadLetterTopic: topics.deadLetter + ".range")
+        let file = Collected()
+        let summary = try await ranged.run(logger: StreamsTestKit.logger) { _ in file.touch() }
+        #expect(summary.inputRecords == stream.devices, "only the second round")
+        #expect(summary.skippedRecords == records.count - stream.devices)
         withExtendedLifetime(broker) {}
     }
 }

@@ -89,4 +89,25 @@ struct StreamsUnitTests {
         #expect(Set(changelog.map { String(decoding: $0.key ?? [], as: UTF8.self) }) == ["a@0", "b@0", "a@60000"])
         #expect(engine.commitOffsets() == [TopicPartitionOffset("in", 0, 7)])
     }
+
+    @Test("punctuations run once per interval of stream time crossed, in order, without any wall clock")
+    func punctuation() {
+        struct Ticker: StreamProcessor {
+            mutating func process(_ record: ConsumerRecord, context: ProcessorContext) throws {}
+            mutating func punctuate(streamTime: Int64, context: ProcessorContext) {
+                context.forward(to: "ticks", key: nil, value: Array("\(streamTime)".utf8), timestamp: streamTime)
+            }
+        }
+        let topology = Topology(
+            applicationId: "p", sourceTopics: ["in"], stores: [], outputs: ["ticks": "ticks"], punctuationInterval: 1_000
+        ) { [Ticker()] }
+        let engine = StreamEngine(topology: topology, deadLetterTopic: "dlq")
+        let records = [500, 900, 3_200, 3_100, 4_000].enumerated().map { index, ts in
+            ConsumerRecord(topic: "in", partition: 0, offset: Int64(index), timestamp: Int64(ts), key: [1][...], value: [1][...], headers: [])
+        }
+        let ticks = engine.process(records: records).outputs.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+        #expect(ticks == ["1000", "2000", "3000", "4000"])
+        let idle = engine.advanceAll(to: 6_500).map { String(decoding: $0.value ?? [], as: UTF8.self) }
+        #expect(idle == ["5000", "6000"], "an idle partition's stream time can be moved on")
+    }
 }

@@ -75,6 +75,8 @@ final class Collected: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var byPartition: [Int32: [ConsumerRecord]] = [:]
 
+    func touch() {}
+
     func add(_ batch: ConsumerBatch) {
         lock.withLock {
             for record in batch { byPartition[record.partition, default: []].append(record) }

@@ -15,7 +15,7 @@ struct ProcessCommand: AsyncParsableCommand {
             <prefix>deadletter.v1. State lives in per-partition stores backed by the compacted topics
             APPID-identity-changelog and APPID-profiles-changelog, with as many partitions as the observations topic.
             Protocol-native identities (DICOM AE + implementation UID, SDC endpoint) are repartitioned through
-            APPID-native-identity-repartition (one partition more than the observations topic) to a second group,
+            APPID-native-identity-repartition (partitioned by the identity) to a second group,
             APPID-native, whose store is APPID-native-native-identities-changelog. Missing topics are created where
             the cluster allows.
             At-least-once by default: outputs are acknowledged, then changelogs, then offsets committed; a crash

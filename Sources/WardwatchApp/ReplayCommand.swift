@@ -15,8 +15,8 @@ struct ReplayCommand: AsyncParsableCommand {
             clock, so replaying the same input twice gives byte-identical output. Outputs go to the output topics
             with --output-suffix appended (dead letters too), or as JSON lines to --output (- for standard output).
             Timestamps are milliseconds since the epoch or ISO 8601 (2026-03-02T08:00:00Z). The device topology is
-            replayed; its native-identity claims go to the repartition topic with the suffix (or the file), and the
-            native-identity topology is not replayed.
+            replayed first; its native-identity claims go to the repartition topic with the suffix (or the file) and
+            are then replayed, in the order they were produced, through the native-identity topology.
             """)
 
     @Flag(name: .long, help: "Replay from the beginning of the topic.")
@@ -78,7 +78,8 @@ struct ReplayCommand: AsyncParsableCommand {
             topology: topology, kafka: configuration,
             start: try fromTimestamp.map { .timestamp(try Self.milliseconds($0, option: "--from-timestamp")) } ?? .beginning,
             end: try toTimestamp.map { try Self.milliseconds($0, option: "--to-timestamp") },
-            deadLetterTopic: topics.deadLetter + suffix)
+            deadLetterTopic: topics.deadLetter + suffix,
+            downstream: [NativeIdentityProcessing.replayTopology(applicationId: applicationId, topics: topics, engine: engine, outputSuffix: suffix, replayName: outputSuffix ?? "file")])
         let summary: Replay.Summary
         if let output {
             let writer = try JSONLinesRecordWriter(path: output)

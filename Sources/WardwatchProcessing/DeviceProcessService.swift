@@ -100,7 +100,8 @@ public enum DeviceProcessing {
             outputs: [
                 "devices": topics.devices, "alerts": topics.alerts,
                 NativeIdentityProcessing.repartitionOutput: NativeIdentityProcessing.repartitionTopic(applicationId: applicationId),
-            ]
+            ],
+            repartitionOutputs: [NativeIdentityProcessing.repartitionOutput]
         ) {
             let decoded = DecodedObservation()
             return [IdentityProcessor(engine: engine, decoded: decoded), DeviceProfileProcessor(topics: topics, decoded: decoded)]

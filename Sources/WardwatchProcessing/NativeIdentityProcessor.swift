@@ -47,10 +47,19 @@ public enum NativeIdentityProcessing {
     /// `<applicationId>-native-identity-repartition`: written by the first topology, read by the second.
     public static func repartitionTopic(applicationId: String) -> String { "\(applicationId)-\(repartitionOutput)" }
 
-    /// The repartition topic's partition count for an input of `inputPartitions`. It must differ from the input's:
-    /// the runtime keeps an output record on the input's partition number when the counts are equal (co-partitioned
-    /// outputs), and claims must be partitioned by their key, the identity, instead.
-    public static func repartitionPartitions(inputPartitions: Int32) -> Int32 { inputPartitions + 1 }
+    /// The repartition topic's partition count for an input of `inputPartitions`: the same (it is a repartition output
+    /// of the device topology, so its records are partitioned by their key, the identity, whatever the count).
+    public static func repartitionPartitions(inputPartitions: Int32) -> Int32 { inputPartitions }
+
+    /// The topology a replay runs after the device topology, over the claims it replayed (suffixed names).
+    public static func replayTopology(
+        applicationId: String, topics: TopicNames, engine: IdentityEngine, outputSuffix: String, replayName: String
+    ) -> Topology {
+        var replay = topology(applicationId: applicationId, topics: topics, engine: engine)
+            .renamed(applicationId: "\(applicationId)-native-replay-\(replayName)", outputSuffix: outputSuffix)
+        replay.sourceTopics = replay.sourceTopics.map { $0 + outputSuffix }
+        return replay
+    }
 
     public static func topology(applicationId: String, topics: TopicNames, engine: IdentityEngine) -> Topology {
         Topology(

@@ -4,9 +4,8 @@ import WardwatchKafka
 import WardwatchStreams
 
 extension NativeIdentityProcessing {
-    /// Makes sure `<applicationId>-native-identity-repartition` exists with a partition count other than the
-    /// observations topic's (see `repartitionPartitions`): creates it where the cluster allows, refuses an existing
-    /// one that would be co-partitioned with the input (claims of one identity would then scatter).
+    /// Makes sure `<applicationId>-native-identity-repartition` exists before either topology starts (the second
+    /// reads it): creates it with the observations topic's partition count where the cluster allows.
     public static func ensureRepartitionTopic(
         applicationId: String, topics: TopicNames, kafka: KafkaConfiguration, logger: Logger
     ) async throws {
@@ -16,16 +15,8 @@ extension NativeIdentityProcessing {
         guard let input = described.first(where: { $0.name == topics.observations }), !input.partitions.isEmpty else {
             throw StreamsError("input topic \(topics.observations) does not exist")
         }
-        let inputPartitions = Int32(input.partitions.count)
-        if let existing = described.first(where: { $0.name == name }), !existing.partitions.isEmpty {
-            guard existing.partitions.count != input.partitions.count else {
-                throw StreamsError(
-                    "repartition topic \(name) has as many partitions as \(topics.observations) (\(inputPartitions)); "
-                        + "recreate it with \(repartitionPartitions(inputPartitions: inputPartitions))")
-            }
-            return
-        }
-        let partitions = repartitionPartitions(inputPartitions: inputPartitions)
+        if let existing = described.first(where: { $0.name == name }), !existing.partitions.isEmpty { return }
+        let partitions = repartitionPartitions(inputPartitions: Int32(input.partitions.count))
         do {
             try await admin.createTopics([NewTopic(name: name, partitions: partitions)], timeout: .seconds(5))
             logger.info("created repartition topic", metadata: ["topic": "\(name)", "partitions": "\(partitions)"])

@@ -19,8 +19,15 @@ public struct Replay: Sendable {
     /// Records with timestamps after this one (milliseconds) are skipped.
     public var end: Int64?
     public var deadLetterTopic: String
+    /// Topologies that read this one's repartition outputs. They are replayed after it, in memory, over those records
+    /// in the order they were produced, so their results are as deterministic as the first topology's.
+    public var downstream: [Topology]
 
-    public init(topology: Topology, kafka: KafkaConfiguration, start: Start, end: Int64? = nil, deadLetterTopic: String) {
+    public init(
+        topology: Topology, kafka: KafkaConfiguration, start: Start, end: Int64? = nil, deadLetterTopic: String,
+        downstream: [Topology] = []
+    ) {
+        self.downstream = downstream
         self.topology = topology
         self.kafka = kafka
         self.start = start
@@ -50,6 +57,8 @@ public struct Replay: Sendable {
         let engine = StreamEngine(topology: topology, deadLetterTopic: deadLetterTopic)
         let reader = try PartitionReader(configuration: kafka, logger: logger)
         var summary = Summary()
+        let repartitionTopics = Set(topology.repartitionTopics)
+        var repartitioned: [ProducerRecord] = []
         let from: Int64? = if case .timestamp(let t) = start { t } else { nil }
         let end = self.end
         for partition in partitions.sorted() {
@@ -68,9 +77,29 @@ public struct Replay: Sendable {
                 let result = engine.process(records: kept)
                 summary.outputRecords += result.outputs.count
                 summary.deadLetters += result.deadLetters
+                repartitioned += result.outputs.filter { repartitionTopics.contains($0.topic) }
                 try await emit(result.outputs)
             }
             engine.drop([partition])
+        }
+        for next in downstream {
+            let sources = Set(next.sourceTopics)
+            let records = repartitioned.enumerated().compactMap { index, record -> ConsumerRecord? in
+                guard sources.contains(record.topic) else { return nil }
+                return ConsumerRecord(
+                    topic: record.topic, partition: 0, offset: Int64(index), timestamp: record.timestamp,
+                    key: record.key.map { $0[...] }, value: record.value.map { $0[...] }, headers: record.headers)
+            }
+            let nextEngine = StreamEngine(topology: next, deadLetterTopic: deadLetterTopic)
+            var start = 0
+            while start < records.count {
+                let chunk = records[start..<min(records.count, start + 4096)]
+                let result = nextEngine.process(records: chunk)
+                summary.outputRecords += result.outputs.count
+                summary.deadLetters += result.deadLetters
+                try await emit(result.outputs)
+                start += chunk.count
+            }
         }
         return summary
     }

@@ -41,7 +41,21 @@ struct TopicLayout {
                 throw StreamsError("changelog topic \(topic) has \(count) partitions, the input has \(inputPartitions)")
             }
         }
-        let outputs = Set(topology.outputs.values.filter { counts[$0] == inputPartitions })
+        let repartition = Set(topology.repartitionTopics)
+        let missingRepartition = topology.repartitionTopics.filter { counts[$0] == nil }
+        if !missingRepartition.isEmpty {
+            do {
+                try await admin.createTopics(
+                    missingRepartition.map { NewTopic(name: $0, partitions: inputPartitions) }, timeout: .seconds(5))
+                logger.info("created repartition topics", metadata: ["topics": "\(missingRepartition.joined(separator: ","))"])
+            } catch {
+                throw StreamsError(
+                    "repartition topic \(missingRepartition.joined(separator: ", ")) is missing and could not be created "
+                        + "(\(error)); create it with \(inputPartitions) partitions, or on the embedded broker pass "
+                        + "--application-id \(topology.applicationId) to `wardwatch broker`")
+            }
+        }
+        let outputs = Set(topology.outputs.values.filter { counts[$0] == inputPartitions && !repartition.contains($0) })
         return TopicLayout(inputPartitions: inputPartitions, copartitionedOutputs: outputs)
     }
 }

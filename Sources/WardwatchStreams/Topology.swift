@@ -10,6 +10,9 @@ public struct Topology: Sendable {
     public var stores: [StoreSpec]
     /// Logical output names (what processors forward to) and the topics they are written to.
     public var outputs: [String: String]
+    /// Outputs that re-key records for another topology (repartition topics): always partitioned by their key, never
+    /// kept on the input's partition number, and created with the input's partition count when missing.
+    public var repartitionOutputs: Set<String>
     /// Builds one task's processors, in the order each record visits them.
     public var makeProcessors: @Sendable () -> [any StreamProcessor]
     /// How often, in stream time, `punctuate` runs (nil: never).
@@ -17,8 +20,11 @@ public struct Topology: Sendable {
 
     public init(
         applicationId: String, sourceTopics: [String], stores: [StoreSpec], outputs: [String: String],
-        punctuationInterval: Int64? = nil, makeProcessors: @escaping @Sendable () -> [any StreamProcessor]
+        repartitionOutputs: Set<String> = [], punctuationInterval: Int64? = nil,
+        makeProcessors: @escaping @Sendable () -> [any StreamProcessor]
     ) {
+        precondition(repartitionOutputs.isSubset(of: outputs.keys), "a repartition output must be an output")
+        self.repartitionOutputs = repartitionOutputs
         self.applicationId = applicationId
         self.sourceTopics = sourceTopics
         self.stores = stores
@@ -31,6 +37,9 @@ public struct Topology: Sendable {
     public func changelogTopic(_ store: String) -> String { "\(applicationId)-\(store)-changelog" }
 
     public var changelogTopics: [String] { stores.map { changelogTopic($0.name) } }
+
+    /// The topics of the repartition outputs.
+    public var repartitionTopics: [String] { repartitionOutputs.sorted().compactMap { outputs[$0] } }
 
     /// The same processing under another application id, writing to `suffix`-ed output topics (replays).
     public func renamed(applicationId: String, outputSuffix: String) -> Topology {

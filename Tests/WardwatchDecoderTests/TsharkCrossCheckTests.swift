@@ -375,6 +375,7 @@ struct TsharkCrossCheckTests {
         for file in files {
             let name = file.dropFirst(Self.shared.count + 1)
             let ours = try Self.observationsByFrame(file).compactMapValues { $0.first { $0.dicomAssociation != nil } }
+            // tshark dissects DICOM on TCP 104, the port of these captures, without `-d` or its heuristic.
             guard let theirs = try Self.tsharkFields(file, filter: "dicom.assoc.ae.called or dicom.assoc.reject", fields: [
                 "dicom.pdu.type", "dicom.assoc.ae.called", "dicom.assoc.ae.calling", "dicom.actx",
                 "dicom.pctx.abss.syntax", "dicom.userinfo.uid", "dicom.userinfo.version",

@@ -71,6 +71,29 @@ import WardwatchModel
         print(report.joined(separator: "\n"))
     }
 
+    /// Host-name conventions are heuristics: they refine what the protocol evidence allows, never overturn it.
+    @Test(.enabled(if: Fixtures.hasIEEE)) func hostNameHeuristicsStayBelowProtocolEvidence() {
+        func classify(_ key: String, hostname: String?, vendorClass: String?) -> IdentityClassification? {
+            var o = VerificationTests.base(.dhcp, key, at: 0)
+            o.dhcp = DHCPObservation(
+                op: "request", messageType: "discover", transactionId: 7, clientMac: key, hostname: hostname,
+                vendorClass: vendorClass, optionCodes: [12, 60])
+            var state = DeviceIdentityState(deviceKey: key, site: "ward4", firstSeen: o.time)
+            _ = state.apply(o, engine: Fixtures.engine)
+            return state.classification
+        }
+        // A Windows DHCP client on a Dell NIC named like a CT console stays a workstation.
+        #expect(classify("98:e7:43:00:00:01", hostname: "CT-RAD-09", vendorClass: "MSFT 5.0")?.deviceClass == .workstation)
+        // A JetDirect named like a telehealth cart stays a printer.
+        #expect(classify("04:0e:3c:00:00:01", hostname: "TH-4W-CART9", vendorClass: "Hewlett-Packard JetDirect")?.deviceClass == .printer)
+        // Windows behind a medical imaging maker's MAC, no host name: an imaging modality (its console), not a desktop.
+        #expect(classify("88:4b:39:00:00:01", hostname: nil, vendorClass: "MSFT 5.0")?.deviceClass == .imagingModality)
+        // The same with the CT- convention: a CT scanner.
+        #expect(classify("88:4b:39:00:00:01", hostname: "CT-RAD-09", vendorClass: "MSFT 5.0")?.deviceClass == .imagingCT)
+        // A bare host name on an unremarkable NIC is all there is: the heuristic decides.
+        #expect(classify("ac:ed:5c:00:00:01", hostname: "TH-4W-CART9", vendorClass: nil)?.deviceClass == .telehealth)
+    }
+
     @Test func globRules() throws {
         let kb = try KnowledgeBase.parse(manufacturers: "manufacturers: []", rules: """
             rules:

@@ -76,15 +76,29 @@ enum Classifier {
     static func classify(
         _ evidence: [Evidence], current: IdentityClassification?, override: OperatorOverrides.Override?, margin: Int
     ) -> IdentityClassification {
-        let classScores = score(evidence, classKeys)
-        let specific = classScores.filter { !isGeneric($0.key) }
+        var classScores = score(evidence, classKeys)
         let generic = classScores.filter { isGeneric($0.key) }
-        // The best specific class when some specific evidence exists, else the best generic one.
+        // A specific class with evidence of its own also draws on the evidence for its generic parents (a medical
+        // maker's MAC and a CT- host name support CT more than either alone); never on a sibling's evidence.
+        var specific: [DeviceClass: Int] = [:]
+        for c in classScores.keys where !isGeneric(c) {
+            let ancestors = parents(c)
+            var miss = 1.0
+            for e in evidence where e.weight > 0 {
+                if let own = e.deviceClass, own == c || ancestors.contains(own) { miss *= 1 - Double(e.weight) / 100 }
+            }
+            specific[c] = Int(((1 - miss) * 100).rounded())
+        }
+        classScores.merge(specific) { _, inherited in inherited }
+        // The best specific class when some specific evidence exists, else the best generic one. A non-medical
+        // specific class (a desktop OS says workstation) must also score at least the best generic medical class:
+        // medical consoles run desktop operating systems too.
         var deviceClass = DeviceClass.unknown
         var classScore = 0
-        if let (top, s) = best(specific), s >= minimumSpecific {
+        let topGeneric = best(generic, prefer: { parents($0).count })
+        if let (top, s) = best(specific), s >= minimumSpecific, top.isMedical || s >= (topGeneric?.1 ?? 0) {
             (deviceClass, classScore) = (top, s)
-        } else if let (top, s) = best(generic, prefer: { parents($0).count }) {
+        } else if let (top, s) = topGeneric {
             (deviceClass, classScore) = (top, s)
         }
         // Hysteresis: the current class stays unless the challenger beats it by the margin, or refines it.

@@ -98,7 +98,9 @@ public struct IdentityEngine: Sendable {
                 e.deviceClass = take(e.deviceClass, rule.deviceClass)
             }
             e.vendor = take(e.vendor, rule.vendor)
-            e.model = take(e.model, (rule.modelFromMatch ?? false) ? hit : rule.model)
+            let model = (rule.modelAfterMatch ?? false) ? rule.model(after: hit, in: value) ?? rule.model
+                : (rule.modelFromMatch ?? false) ? hit : rule.model
+            e.model = take(e.model, model)
             e.os = take(e.os, rule.os)
             if stronger {
                 e.weight = rule.weight

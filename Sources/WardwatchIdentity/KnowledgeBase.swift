@@ -34,7 +34,9 @@ public struct KnowledgeBase: Sendable, Codable {
     }
 
     public struct Rule: Sendable, Codable, Equatable {
-        public enum Mode: String, Sendable, Codable { case contains, prefix, equals }
+        /// How `match` applies: the value contains it, starts with it, equals it, or matches it as a glob (`*` stands
+        /// for any run of characters, `?` for one: `TH-*CART*`).
+        public enum Mode: String, Sendable, Codable { case contains, prefix, equals, glob }
         public var id: String
         public var signal: String
         public var match: [String]
@@ -44,6 +46,8 @@ public struct KnowledgeBase: Sendable, Codable {
         public var model: String?
         /// The matched text is the model (`Plum A+`).
         public var modelFromMatch: Bool?
+        /// The word following the matched text is the model (`Polycom-VVX411` after `Polycom-` → `VVX411`).
+        public var modelAfterMatch: Bool?
         public var os: String?
         public var weight: Int
         public var source: String
@@ -52,7 +56,7 @@ public struct KnowledgeBase: Sendable, Codable {
 
         enum CodingKeys: String, CodingKey {
             case id, signal, match, mode, vendor, model, os, weight, source
-            case deviceClass = "class", modelFromMatch = "model_from_match"
+            case deviceClass = "class", modelFromMatch = "model_from_match", modelAfterMatch = "model_after_match"
         }
 
         /// The pattern of `match` that `value` satisfies, if any.
@@ -67,9 +71,43 @@ public struct KnowledgeBase: Sendable, Codable {
                 case .contains: if v.contains(p) { return m }
                 case .prefix: if v.hasPrefix(p) { return m }
                 case .equals: if v == p { return m }
+                case .glob: if Self.glob(Array(p.utf8), Array(v.utf8)) { return m }
                 }
             }
             return nil
+        }
+
+        /// The model named right after `hit` in `value`: the next word (up to a space, `;` or `,`), without leading
+        /// separators; nil when nothing follows.
+        public func model(after hit: String, in value: String) -> String? {
+            guard let range = value.range(of: hit, options: .caseInsensitive) else { return nil }
+            let rest = value[range.upperBound...].drop { "-_:/ ".contains($0) }
+            let word = rest.prefix { !" ;,".contains($0) }
+            return word.isEmpty ? nil : String(word.prefix(32))
+        }
+
+        /// Glob match over bytes: `*` any run (also empty), `?` one byte; backtracks to the latest star only.
+        static func glob(_ p: [UInt8], _ s: [UInt8]) -> Bool {
+            let star = UInt8(ascii: "*"), any = UInt8(ascii: "?")
+            var (i, j) = (0, 0)
+            var resume: (p: Int, s: Int)?
+            while j < s.count {
+                if i < p.count && (p[i] == any || p[i] == s[j]) {
+                    i += 1
+                    j += 1
+                } else if i < p.count && p[i] == star {
+                    resume = (i, j)
+                    i += 1
+                } else if let r = resume {
+                    i = r.p + 1
+                    j = r.s + 1
+                    resume = (r.p, r.s + 1)
+                } else {
+                    return false
+                }
+            }
+            while i < p.count && p[i] == star { i += 1 }
+            return i == p.count
         }
     }
 

@@ -92,9 +92,7 @@ public struct ObservationExtractor: Sendable {
         let before = output.count
         for key in connections.keys.sorted() {
             guard var analyzer = connections[key] else { continue }
-            for d in 0..<2 where analyzer.directions[d].endpoints != nil {
-                analyzer.flushTimestamps(d, base: base(for: analyzer, direction: d, key: key), into: &output)
-            }
+            flushTimestamps(&analyzer, key: key, into: &output)
         }
         connections.removeAll()
         var summaries: [FlowSummary] = []
@@ -241,9 +239,7 @@ public struct ObservationExtractor: Sendable {
         for summary in summaries {
             let flowKey = FlowKey.of(source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan).key
             if summary.reason != .active, var analyzer = connections.removeValue(forKey: flowKey) {
-                for d in 0..<2 where analyzer.directions[d].endpoints != nil {
-                    analyzer.flushTimestamps(d, base: base(for: analyzer, direction: d, key: flowKey), into: &output)
-                }
+                flushTimestamps(&analyzer, key: flowKey, into: &output)
             }
             output.append(flowObservation(summary))
         }
@@ -257,69 +253,30 @@ public struct ObservationExtractor: Sendable {
             ip, frame: frame, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,
             flags: UInt8(truncatingIfNeeded: tcp.flags.rawValue), wireLength: wireLength, time: time, into: &output)
         let source = FlowEndpoint(address: ip.source, port: tcp.sourcePort)
-        let destination = FlowEndpoint(address: ip.destination, port: tcp.destinationPort)
-        if connections[key] == nil {
+        var index = connections.index(forKey: key)
+        if index == nil {
             guard connections.count < connectionCapacity else {
                 counters.unanalysedConnections += 1
                 return
             }
-            var analyzer = ConnectionAnalyzer()
             // The side that sent a bare SYN is the client; otherwise the first sender seen.
+            let destination = FlowEndpoint(address: ip.destination, port: tcp.destinationPort)
             let clientIsSource = !(tcp.isSYNACK)
-            let client = clientIsSource ? source : destination
-            let server = clientIsSource ? destination : source
-            analyzer.client = client
-            let clientText = clientIsSource ? ip.sourceText : ip.destinationText
-            let serverText = clientIsSource ? ip.destinationText : ip.sourceText
-            analyzer.directions[0].endpoints = ConnectionEndpoints(
-                transport: "tcp", localIp: clientText, localPort: Int(client.port), remoteIp: serverText, remotePort: Int(server.port))
-            analyzer.directions[1].endpoints = ConnectionEndpoints(
-                transport: "tcp", localIp: serverText, localPort: Int(server.port), remoteIp: clientText, remotePort: Int(client.port))
-            connections[key] = analyzer
+            connections[key] = ConnectionAnalyzer(
+                client: clientIsSource ? source : destination, server: clientIsSource ? destination : source)
+            index = connections.index(forKey: key)
         }
-        var analyzer = connections[key]!
-        let d = source == analyzer.client ? 0 : 1
-        if analyzer.directions[d].mac == nil {
-            analyzer.directions[d].mac = frame.source
-            analyzer.directions[d].deviceKey = frame.source?.description ?? ip.sourceText
-        }
-        let base = { [sensor, direction = analyzer.directions[d], vlan = frame.innermostVLAN] in
-            Self.base(sensor: sensor, direction: direction, vlan: vlan, time: time)
-        }
-        if tcp.flags.contains(.syn) {
-            analyzer.directions[d].prefix.start(synSequence: tcp.sequenceNumber)
-            if let facts = ip.p0f, let signature = P0fSignature(ip: facts, tcp: tcp, peerSYNMSS: analyzer.synMSS) {
-                if signature.kind == .syn { analyzer.synMSS = signature.mss }
-                var o = base()
-                o.kind = .tcpSyn
-                o.tcpSyn = TCPSynObservation(
-                    role: signature.kind == .syn ? "client" : "server", connection: analyzer.directions[d].endpoints!,
-                    signature: signature.description, ttl: Int(signature.ttl), window: Int(signature.window),
-                    mss: tcp.maximumSegmentSize.map(Int.init), windowScale: tcp.windowScale.map(Int.init),
-                    options: signature.layout.map(\.description), quirks: signature.quirks.description.split(separator: ",").map(String.init))
-                output.append(o)
-            }
-        }
-        if let sample = tcp.timestampSample(timeMicroseconds: time.microseconds) {
-            analyzer.timestamp(sample, direction: d, base: base, into: &output)
-        }
-        var tags: [String] = []
-        analyzer.payload(tcp, direction: d, time: time, base: base, tag: { tags.append($0) }, into: &output)
-        connections[key] = analyzer
-        for tag in tags { flows.tag(key, application: tag) }
+        // In place: the analyzer is never copied out of the table.
+        let application = connections.values[index!].segment(
+            tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
+            context: .init(vlan: frame.innermostVLAN, time: time), into: &output)
+        if let application { flows.tag(key, application: application) }
     }
 
-    /// An observation carrying the identity of one side of a connection (kind and payload are set by the caller).
-    static func base(sensor: SensorIdentity, direction: ConnectionAnalyzer.Direction, vlan: UInt16?, time: EventTime) -> Observation {
-        let deviceKey = direction.deviceKey.isEmpty ? (direction.endpoints?.localIp ?? "") : direction.deviceKey
-        return Observation(
-            kind: .flow, deviceKey: deviceKey, time: time, sensorId: sensor.sensorId, site: sensor.site, vlan: vlan.map(Int.init),
-            source: .init(mac: direction.mac?.description, ip: direction.endpoints?.localIp))
-    }
-
-    /// The base observation for flushing a connection's samples at its end.
-    private func base(for analyzer: ConnectionAnalyzer, direction d: Int, key: FlowKey) -> Observation {
-        Self.base(sensor: sensor, direction: analyzer.directions[d], vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: 0))
+    /// Sends the timestamp samples a connection still holds, at its end.
+    private func flushTimestamps(_ analyzer: inout ConnectionAnalyzer, key: FlowKey, into output: inout [Observation]) {
+        let context = ConnectionAnalyzer.PacketContext(vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: 0))
+        for d in 0..<2 { analyzer.flushTimestamps(d, sensor: sensor, context: context, into: &output) }
     }
 
     private func flowObservation(_ summary: FlowSummary) -> Observation {

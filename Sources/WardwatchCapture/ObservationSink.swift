@@ -22,8 +22,8 @@ public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
     public func publish(_ observations: [Observation]) async throws {
         try lock.withLock {
             writer.reset()
-            for observation in observations {
-                observation.writeJSON(to: &writer)
+            for index in observations.indices {
+                observations[index].writeJSON(to: &writer)
                 writer.newline()
             }
             try writer.bytes.withUnsafeBytes { try handle.write(contentsOf: $0) }

@@ -5,18 +5,18 @@ extension Observation {
     /// Appends this observation as one JSON object.
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
-        if let arp { w.key("arp"); arp.writeJSON(to: &w) }
-        if let cdp { w.key("cdp"); cdp.writeJSON(to: &w) }
+        if let box = _arp { w.key("arp"); box.value.writeJSON(to: &w) }
+        if let box = _cdp { w.key("cdp"); box.value.writeJSON(to: &w) }
         w.key("device_key"); w.string(deviceKey)
-        if let dhcp { w.key("dhcp"); dhcp.writeJSON(to: &w) }
-        if let dicomAssociation { w.key("dicom_association"); dicomAssociation.writeJSON(to: &w) }
-        if let dns { w.key("dns"); dns.writeJSON(to: &w) }
-        if let flow { w.key("flow"); flow.writeJSON(to: &w) }
-        if let hl7Message { w.key("hl7_message"); hl7Message.writeJSON(to: &w) }
-        if let http { w.key("http"); http.writeJSON(to: &w) }
+        if let box = _dhcp { w.key("dhcp"); box.value.writeJSON(to: &w) }
+        if let box = _dicomAssociation { w.key("dicom_association"); box.value.writeJSON(to: &w) }
+        if let box = _dns { w.key("dns"); box.value.writeJSON(to: &w) }
+        if let box = _flow { w.key("flow"); box.value.writeJSON(to: &w) }
+        if let box = _hl7Message { w.key("hl7_message"); box.value.writeJSON(to: &w) }
+        if let box = _http { w.key("http"); box.value.writeJSON(to: &w) }
         w.key("kind"); w.string(kind.rawValue)
-        if let lldp { w.key("lldp"); lldp.writeJSON(to: &w) }
-        if let mdns { w.key("mdns"); mdns.writeJSON(to: &w) }
+        if let box = _lldp { w.key("lldp"); box.value.writeJSON(to: &w) }
+        if let box = _mdns { w.key("mdns"); box.value.writeJSON(to: &w) }
         w.key("schema_version"); w.int(schemaVersion)
         w.key("sensor_id"); w.string(sensorId)
         w.key("site"); w.string(site)
@@ -25,14 +25,14 @@ extension Observation {
         w.member("ip", source.ip)
         w.member("mac", source.mac)
         w.endObject()
-        if let ssdp { w.key("ssdp"); ssdp.writeJSON(to: &w) }
-        if let tcpSyn { w.key("tcp_syn"); tcpSyn.writeJSON(to: &w) }
-        if let tcpTimestamps { w.key("tcp_timestamps"); tcpTimestamps.writeJSON(to: &w) }
+        if let box = _ssdp { w.key("ssdp"); box.value.writeJSON(to: &w) }
+        if let box = _tcpSyn { w.key("tcp_syn"); box.value.writeJSON(to: &w) }
+        if let box = _tcpTimestamps { w.key("tcp_timestamps"); box.value.writeJSON(to: &w) }
         w.key("time"); w.time(time)
-        if let tlsCertificate { w.key("tls_certificate"); tlsCertificate.writeJSON(to: &w) }
-        if let tlsClientHello { w.key("tls_client_hello"); tlsClientHello.writeJSON(to: &w) }
+        if let box = _tlsCertificate { w.key("tls_certificate"); box.value.writeJSON(to: &w) }
+        if let box = _tlsClientHello { w.key("tls_client_hello"); box.value.writeJSON(to: &w) }
         w.member("vlan", vlan)
-        if let wsdiscovery { w.key("wsdiscovery"); wsdiscovery.writeJSON(to: &w) }
+        if let box = _wsdiscovery { w.key("wsdiscovery"); box.value.writeJSON(to: &w) }
         w.endObject()
     }
 }

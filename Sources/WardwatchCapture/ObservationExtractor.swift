@@ -313,30 +313,36 @@ public struct ObservationExtractor: Sendable {
             extractDHCP(udp.payload, frame: frame, ip: ipv4, time: time, cut: cut, into: &output)
             return
         }
-        let key = frame.source?.description ?? ip.sourceText
-        var o = observation(.dns, key: key, source: .init(mac: frame.source?.description, ip: ip.sourceText), vlan: frame.innermostVLAN, time: time)
         func either(_ port: UInt16) -> Bool { udp.sourcePort == port || udp.destinationPort == port }
+        // The observation (and its texts) is made only once a decoder has something to say.
+        func sourced(_ kind: Observation.Kind) -> Observation {
+            let mac = frame.source?.description
+            let ipText = ip.sourceText
+            return observation(kind, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
+        }
         if either(5353) || either(53) {
             switch DNSMessage.decode(udp.payload) {
             case .success(let message):
                 if either(5353) {
-                    o.kind = .mdns
+                    var o = sourced(.mdns)
                     o.mdns = DiscoveryObservations.dns(message)
+                    output.append(o)
                 } else {
+                    var o = sourced(.dns)
                     o.dns = DiscoveryObservations.dns(message)
+                    output.append(o)
                 }
-                output.append(o)
             case .failure:
                 cut ? (counters.snapTruncated += 1) : counters.malformed(either(5353) ? "mdns" : "dns")
             }
         } else if either(1900) {
             guard let message = SSDPMessage.decode(udp.payload) else { counters.malformed("ssdp"); return }
-            o.kind = .ssdp
+            var o = sourced(.ssdp)
             o.ssdp = DiscoveryObservations.ssdp(message)
             output.append(o)
         } else if either(3702) {
             guard let message = WSDiscoveryMessage.decode(udp.payload) else { counters.malformed("wsdiscovery"); return }
-            o.kind = .wsdiscovery
+            var o = sourced(.wsdiscovery)
             o.wsdiscovery = DiscoveryObservations.wsDiscovery(message)
             output.append(o)
         } else {

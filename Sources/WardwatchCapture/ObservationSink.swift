@@ -22,9 +22,11 @@ public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
     public func publish(_ observations: [Observation]) async throws {
         try lock.withLock {
             writer.reset()
-            for index in observations.indices {
-                observations[index].writeJSON(to: &writer)
-                writer.newline()
+            observations.withUnsafeBufferPointer { buffer in
+                for index in buffer.indices {  // borrowed in place, never copied
+                    buffer[index].writeJSON(to: &writer)
+                    writer.newline()
+                }
             }
             try writer.bytes.withUnsafeBytes { try handle.write(contentsOf: $0) }
         }

@@ -59,3 +59,25 @@ enum CertificateSummary {
         return hexString(bytes)
     }
 }
+
+/// Summaries of recently seen certificates by their DER bytes: a server presents the same certificate on every
+/// connection, and parsing one (with its self-signature check) costs far more than a lookup. Bounded: emptied when full.
+struct CertificateCache {
+    let capacity: Int
+    private var summaries: [[UInt8]: TLSCertificateObservation?] = [:]
+
+    init(capacity: Int = 1024) { self.capacity = capacity }
+
+    /// `CertificateSummary.summarise`, remembered.
+    mutating func summary(der: [UInt8], endpoints: ConnectionEndpoints) -> TLSCertificateObservation? {
+        if let cached = summaries[der] {
+            guard var summary = cached else { return nil }
+            summary.connection = endpoints
+            return summary
+        }
+        let summary = CertificateSummary.summarise(der: der, endpoints: endpoints)
+        if summaries.count >= capacity { summaries.removeAll(keepingCapacity: true) }
+        summaries[der] = .some(summary)
+        return summary
+    }
+}

@@ -45,7 +45,7 @@ struct ConnectionAnalyzer {
     /// application decoders. Appends what they yield; returns the application protocol recognised, if any.
     mutating func segment(
         _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?, sensor: SensorIdentity,
-        context: PacketContext, into output: inout [Observation]
+        context: PacketContext, certificates: inout CertificateCache, into output: inout [Observation]
     ) -> String? {
         let d = source == client ? 0 : 1
         if directions[d].mac == nil { directions[d].mac = mac }
@@ -70,7 +70,7 @@ struct ConnectionAnalyzer {
                 flushTimestamps(d, sensor: sensor, context: context, into: &output)
             }
         }
-        return payload(tcp, direction: d, sensor: sensor, context: context, into: &output)
+        return payload(tcp, direction: d, sensor: sensor, context: context, certificates: &certificates, into: &output)
     }
 
     /// This direction's endpoints, the device's (the sender's) side local.
@@ -96,7 +96,8 @@ struct ConnectionAnalyzer {
 
     /// Feeds a segment's payload; appends what the decoders recognised and returns its protocol name.
     mutating func payload(
-        _ segment: TCPSegment, direction d: Int, sensor: SensorIdentity, context: PacketContext, into output: inout [Observation]
+        _ segment: TCPSegment, direction d: Int, sensor: SensorIdentity, context: PacketContext,
+        certificates: inout CertificateCache, into output: inout [Observation]
     ) -> String? {
         guard directions[d].application != .done, !segment.payload.isEmpty else { return nil }
         guard directions[d].prefix.add(sequence: segment.sequenceNumber, payload: segment.payload) else { return nil }
@@ -122,8 +123,8 @@ struct ConnectionAnalyzer {
             case .tls:
                 let flight = TLSServerFlight.scan(buffer)
                 if flight.isComplete || directions[d].prefix.isFinished {
-                    if let certificates = flight.certificate?.certificates, let leaf = certificates.first,
-                        let certificate = CertificateSummary.summarise(der: leaf, endpoints: endpoints(d))
+                    if let chain = flight.certificate?.certificates, let leaf = chain.first,
+                        let certificate = certificates.summary(der: leaf, endpoints: endpoints(d))
                     {
                         var observation = base(d, sensor: sensor, context: context)
                         observation.kind = .tlsCertificate

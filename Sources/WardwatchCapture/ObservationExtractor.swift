@@ -36,6 +36,7 @@ public struct ObservationExtractor: Sendable {
     public private(set) var counters = CaptureCounters()
     public private(set) var flows: FlowTable
     private var connections: [FlowKey: ConnectionAnalyzer] = [:]
+    private var certificates = CertificateCache()
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
     public let connectionCapacity: Int
 
@@ -269,7 +270,7 @@ public struct ObservationExtractor: Sendable {
         // In place: the analyzer is never copied out of the table.
         let application = connections.values[index!].segment(
             tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
-            context: .init(vlan: frame.innermostVLAN, time: time), into: &output)
+            context: .init(vlan: frame.innermostVLAN, time: time), certificates: &certificates, into: &output)
         if let application { flows.tag(key, application: application) }
     }
 

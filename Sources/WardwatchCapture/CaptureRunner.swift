@@ -12,20 +12,25 @@ public final class CaptureRunner: Sendable {
     private let sensor: SensorIdentity
     private let sink: any ObservationSink
     private let batchSize: Int
+    private let announcementRefresh: Int64
     private let logger: Logger
     private let metrics: CaptureMetrics?
     private let stopRequested = Atomic<Bool>(false)
     private let current = Mutex<PcapSource?>(nil)
 
     /// `sources` are read one after the other; open them first so a missing file fails before anything is published.
+    /// `announcementRefresh`: microseconds of packet time after which an unchanged discovery announcement is
+    /// published again (0 publishes every one).
     public init(
         sources: [PcapSource], sensor: SensorIdentity, sink: any ObservationSink, batchSize: Int = 512,
+        announcementRefresh: Int64 = ObservationExtractor.defaultAnnouncementRefresh,
         logger: Logger = Logger(label: "wardwatch.capture"), metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.sources = sources
         self.sensor = sensor
         self.sink = sink
         self.batchSize = batchSize
+        self.announcementRefresh = announcementRefresh
         self.logger = logger
         self.metrics = metricsFactory.map(CaptureMetrics.init)
     }
@@ -50,7 +55,7 @@ public final class CaptureRunner: Sendable {
     }
 
     private func readAll() -> (CaptureCounters, (any Error)?) {
-        var extractor = ObservationExtractor(sensor: sensor)
+        var extractor = ObservationExtractor(sensor: sensor, announcementRefresh: announcementRefresh)
         var batch: [Observation] = []
         batch.reserveCapacity(batchSize)
         var published = CaptureCounters()
@@ -117,6 +122,8 @@ struct CaptureMetrics: Sendable {
             .increment(by: now.observations - before.observations)
         Counter(label: "wardwatch_capture_snap_truncated_total", factory: factory)
             .increment(by: now.snapTruncated - before.snapTruncated)
+        Counter(label: "wardwatch_capture_repeated_announcements_total", factory: factory)
+            .increment(by: now.repeatedAnnouncements - before.repeatedAnnouncements)
         for (reason, count) in now.malformedByReason {
             let delta = count - (before.malformedByReason[reason] ?? 0)
             if delta > 0 {

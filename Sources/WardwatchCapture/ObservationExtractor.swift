@@ -12,6 +12,8 @@ public struct CaptureCounters: Sendable, Equatable {
     public var snapTruncated = 0
     /// TCP connections not analysed because the connection table was full (their flows are still counted).
     public var unanalysedConnections = 0
+    /// Announcements (ARP, DHCP, LLDP, CDP, mDNS, SSDP, WS-Discovery) not emitted: unchanged within the refresh interval.
+    public var repeatedAnnouncements = 0
     public var malformedByReason: [String: Int] = [:]
 
     public var malformed: Int { malformedByReason.values.reduce(0, +) }
@@ -37,13 +39,47 @@ public struct ObservationExtractor: Sendable {
     public private(set) var flows: FlowTable
     private var connections: [FlowKey: ConnectionAnalyzer] = [:]
     private var certificates = CertificateCache()
+    private var announcements: AnnouncementFilter
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
     public let connectionCapacity: Int
 
-    public init(sensor: SensorIdentity, flowConfiguration: FlowTable.Configuration = .init(), connectionCapacity: Int = 20_000) {
+    /// `announcementRefresh`: microseconds of packet time after which an unchanged announcement is emitted again
+    /// (0 emits every one); see `AnnouncementFilter`.
+    public init(
+        sensor: SensorIdentity, flowConfiguration: FlowTable.Configuration = .init(), connectionCapacity: Int = 20_000,
+        announcementRefresh: Int64 = ObservationExtractor.defaultAnnouncementRefresh
+    ) {
         self.sensor = sensor
         self.flows = FlowTable(configuration: flowConfiguration)
         self.connectionCapacity = connectionCapacity
+        self.announcements = AnnouncementFilter(refreshInterval: announcementRefresh)
+    }
+
+    /// Five minutes.
+    public static let defaultAnnouncementRefresh: Int64 = 300_000_000
+
+    /// Appends an announcement unless it repeats one emitted within the refresh interval.
+    private mutating func announce(
+        _ observation: Observation, rawKey: AnnouncementFilter.RawKey?, time: EventTime, into output: inout [Observation]
+    ) {
+        if announcements.admit(observation, rawKey: rawKey, at: time) {
+            output.append(observation)
+        } else {
+            counters.repeatedAnnouncements += 1
+        }
+    }
+
+    /// The raw key of an announcement packet; counts and returns nil for `repeated` when its bytes were just reported.
+    private mutating func announcementKey(
+        _ kind: Observation.Kind, mac: MACAddress?, address: FlowAddress? = nil, vlan: UInt16?, payload: UnsafeRawBufferPointer,
+        time: EventTime
+    ) -> (key: AnnouncementFilter.RawKey?, repeated: Bool) {
+        let key = announcements.rawKey(kind, mac: mac, address: address, vlan: vlan, payload: payload)
+        if announcements.isRepeat(key, at: time) {
+            counters.repeatedAnnouncements += 1
+            return (nil, true)
+        }
+        return (key, false)
     }
 
     /// Decodes one frame and appends the observations it yields. `originalLength` is the length on the wire
@@ -72,11 +108,13 @@ public struct ObservationExtractor: Sendable {
         case ..<0x0600:
             // An 802.3 length: LLC, and CDP in SNAP.
             if let llc = LLCFrame.decode(frame), llc.isCDP, let source = frame.source {
+                let raw = announcementKey(.cdp, mac: source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
+                if raw.repeated { break }
                 switch CDPPacket.decode(llc.payload) {
                 case .success(let packet):
                     var o = observation(.cdp, key: source.description, source: .init(mac: source.description, ip: nil), vlan: frame.innermostVLAN, time: time)
                     o.cdp = DiscoveryObservations.cdp(packet)
-                    output.append(o)
+                    announce(o, rawKey: raw.key, time: time, into: &output)
                 case .failure: cut ? (counters.snapTruncated += 1) : counters.malformed("cdp")
                 }
             } else {
@@ -107,6 +145,8 @@ public struct ObservationExtractor: Sendable {
     }
 
     private mutating func extractARP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
+        let raw = announcementKey(.arp, mac: frame.source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
+        if raw.repeated { return }
         guard let arp = ARPMessage.decode(frame.payload) else {
             if frame.payload.readUInt16(at: 0) == 1 && frame.payload.readUInt16(at: 2) == EtherType.ipv4 {
                 cut ? (counters.snapTruncated += 1) : counters.malformed("arp")
@@ -130,16 +170,18 @@ public struct ObservationExtractor: Sendable {
         o.arp = ARPObservation(
             operation: operation, senderMac: arp.senderMAC.description, senderIp: arp.senderIP.description,
             targetMac: arp.targetMAC.description, targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
-        output.append(o)
+        announce(o, rawKey: raw.key, time: time, into: &output)
     }
 
     private mutating func extractLLDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
         guard let source = frame.source else { counters.ignored += 1; return }
+        let raw = announcementKey(.lldp, mac: source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
+        if raw.repeated { return }
         switch LLDPDU.decode(frame.payload) {
         case .success(let du):
             var o = observation(.lldp, key: source.description, source: .init(mac: source.description, ip: nil), vlan: frame.innermostVLAN, time: time)
             o.lldp = DiscoveryObservations.lldp(du)
-            output.append(o)
+            announce(o, rawKey: raw.key, time: time, into: &output)
         case .failure:
             cut ? (counters.snapTruncated += 1) : counters.malformed("lldp")
         }
@@ -321,13 +363,19 @@ public struct ObservationExtractor: Sendable {
             let ipText = ip.sourceText
             return observation(kind, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
         }
+        func rawKey(_ kind: Observation.Kind) -> (key: AnnouncementFilter.RawKey?, repeated: Bool) {
+            announcementKey(kind, mac: frame.source, address: ip.source, vlan: frame.innermostVLAN, payload: udp.payload, time: time)
+        }
         if either(5353) || either(53) {
+            let multicast = either(5353)
+            let raw = multicast ? rawKey(.mdns) : (key: nil, repeated: false)
+            if raw.repeated { return }
             switch DNSMessage.decode(udp.payload) {
             case .success(let message):
-                if either(5353) {
+                if multicast {
                     var o = sourced(.mdns)
                     o.mdns = DiscoveryObservations.dns(message)
-                    output.append(o)
+                    announce(o, rawKey: raw.key, time: time, into: &output)
                 } else {
                     var o = sourced(.dns)
                     o.dns = DiscoveryObservations.dns(message)
@@ -337,15 +385,19 @@ public struct ObservationExtractor: Sendable {
                 cut ? (counters.snapTruncated += 1) : counters.malformed(either(5353) ? "mdns" : "dns")
             }
         } else if either(1900) {
+            let raw = rawKey(.ssdp)
+            if raw.repeated { return }
             guard let message = SSDPMessage.decode(udp.payload) else { counters.malformed("ssdp"); return }
             var o = sourced(.ssdp)
             o.ssdp = DiscoveryObservations.ssdp(message)
-            output.append(o)
+            announce(o, rawKey: raw.key, time: time, into: &output)
         } else if either(3702) {
+            let raw = rawKey(.wsdiscovery)
+            if raw.repeated { return }
             guard let message = WSDiscoveryMessage.decode(udp.payload) else { counters.malformed("wsdiscovery"); return }
             var o = sourced(.wsdiscovery)
             o.wsdiscovery = DiscoveryObservations.wsDiscovery(message)
-            output.append(o)
+            announce(o, rawKey: raw.key, time: time, into: &output)
         } else {
             counters.ignored += 1
         }
@@ -355,6 +407,9 @@ public struct ObservationExtractor: Sendable {
         _ payload: UnsafeRawBufferPointer, frame: LinkFrame, ip: IPv4Packet, time: EventTime, cut: Bool,
         into output: inout [Observation]
     ) {
+        let raw = announcementKey(
+            .dhcp, mac: frame.source, address: FlowAddress(ip.source), vlan: frame.innermostVLAN, payload: payload, time: time)
+        if raw.repeated { return }
         let message: DHCPv4Message
         switch DHCPv4Message.decode(payload) {
         case .success(let m): message = m
@@ -381,6 +436,6 @@ public struct ObservationExtractor: Sendable {
             maxMessageSize: message.maximumMessageSize.map(Int.init),
             parameterRequestList: message.parameterRequestList.map { $0.map(Int.init) },
             optionCodes: message.options.map { Int($0.code) })
-        output.append(o)
+        announce(o, rawKey: raw.key, time: time, into: &output)
     }
 }

@@ -19,7 +19,8 @@ struct JSONWriterTests {
     /// Every observation of a capture, including what `finish` reports at its end.
     static func allObservations(_ path: String) throws -> [Observation] {
         let source = try PcapSource(file: path)
-        var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test \"sensor\"", site: "ward/4\\b"))
+        var extractor = ObservationExtractor(
+            sensor: SensorIdentity(sensorId: "test \"sensor\"", site: "ward/4\\b"), announcementRefresh: 0)
         var output: [Observation] = []
         while try source.next({ bytes, length, time in
             extractor.extract(bytes, originalLength: length, linkType: source.linkType, time: time, into: &output)

@@ -316,10 +316,15 @@ public struct ObservationExtractor: Sendable {
         if let application { flows.tag(key, application: application) }
     }
 
-    /// Sends the timestamp samples a connection still holds, at its end.
+    /// Sends the timestamp samples a connection still holds, at its end, timed by the last sample.
     private func flushTimestamps(_ analyzer: inout ConnectionAnalyzer, key: FlowKey, into output: inout [Observation]) {
-        let context = ConnectionAnalyzer.PacketContext(vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: 0))
-        for d in 0..<2 { analyzer.flushTimestamps(d, sensor: sensor, context: context, into: &output) }
+        for d in 0..<2 {
+            let samples = analyzer.directions[d].timestamps
+            guard samples.count >= 2 else { continue }
+            let context = ConnectionAnalyzer.PacketContext(
+                vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: samples[samples.count - 2]))
+            analyzer.flushTimestamps(d, sensor: sensor, context: context, into: &output)
+        }
     }
 
     private func flowObservation(_ summary: FlowSummary) -> Observation {

@@ -45,7 +45,7 @@ struct ConnectionAnalyzer {
     /// application decoders. Appends what they yield; returns the application protocol recognised, if any.
     mutating func segment(
         _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?, sensor: SensorIdentity,
-        context: PacketContext, certificates: inout CertificateCache, into output: inout [Observation]
+        context: PacketContext, caches: inout AnalyzerCaches, into output: inout [Observation]
     ) -> String? {
         let d = source == client ? 0 : 1
         if directions[d].mac == nil { directions[d].mac = mac }
@@ -55,11 +55,12 @@ struct ConnectionAnalyzer {
                 if signature.kind == .syn { synMSS = signature.mss }
                 var o = base(d, sensor: sensor, context: context)
                 o.kind = .tcpSyn
+                let texts = caches.signatures.texts(signature)
                 o.tcpSyn = TCPSynObservation(
                     role: signature.kind == .syn ? "client" : "server", connection: endpoints(d),
-                    signature: signature.description, ttl: Int(signature.ttl), window: Int(signature.window),
+                    signature: texts.signature, ttl: Int(signature.ttl), window: Int(signature.window),
                     mss: tcp.maximumSegmentSize.map(Int.init), windowScale: tcp.windowScale.map(Int.init),
-                    options: signature.layout.map(\.description), quirks: signature.quirks.description.split(separator: ",").map(String.init))
+                    options: texts.options, quirks: texts.quirks)
                 output.append(o)
             }
         }
@@ -70,7 +71,7 @@ struct ConnectionAnalyzer {
                 flushTimestamps(d, sensor: sensor, context: context, into: &output)
             }
         }
-        return payload(tcp, direction: d, sensor: sensor, context: context, certificates: &certificates, into: &output)
+        return payload(tcp, direction: d, sensor: sensor, context: context, caches: &caches, into: &output)
     }
 
     /// This direction's endpoints, the device's (the sender's) side local.
@@ -97,7 +98,7 @@ struct ConnectionAnalyzer {
     /// Feeds a segment's payload; appends what the decoders recognised and returns its protocol name.
     mutating func payload(
         _ segment: TCPSegment, direction d: Int, sensor: SensorIdentity, context: PacketContext,
-        certificates: inout CertificateCache, into output: inout [Observation]
+        caches: inout AnalyzerCaches, into output: inout [Observation]
     ) -> String? {
         guard directions[d].application != .done, !segment.payload.isEmpty else { return nil }
         guard directions[d].prefix.add(sequence: segment.sequenceNumber, payload: segment.payload) else { return nil }
@@ -124,7 +125,7 @@ struct ConnectionAnalyzer {
                 let flight = TLSServerFlight.scan(buffer)
                 if flight.isComplete || directions[d].prefix.isFinished {
                     if let chain = flight.certificate?.certificates, let leaf = chain.first,
-                        let certificate = certificates.summary(der: leaf, endpoints: endpoints(d))
+                        let certificate = caches.certificates.summary(der: leaf, endpoints: endpoints(d))
                     {
                         var observation = base(d, sensor: sensor, context: context)
                         observation.kind = .tlsCertificate

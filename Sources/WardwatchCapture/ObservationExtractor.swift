@@ -38,7 +38,7 @@ public struct ObservationExtractor: Sendable {
     public private(set) var counters = CaptureCounters()
     public private(set) var flows: FlowTable
     private var connections: [FlowKey: ConnectionAnalyzer] = [:]
-    private var certificates = CertificateCache()
+    private var caches = AnalyzerCaches()
     private var announcements: AnnouncementFilter
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
     public let connectionCapacity: Int
@@ -312,7 +312,7 @@ public struct ObservationExtractor: Sendable {
         // In place: the analyzer is never copied out of the table.
         let application = connections.values[index!].segment(
             tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
-            context: .init(vlan: frame.innermostVLAN, time: time), certificates: &certificates, into: &output)
+            context: .init(vlan: frame.innermostVLAN, time: time), caches: &caches, into: &output)
         if let application { flows.tag(key, application: application) }
     }
 
@@ -327,24 +327,26 @@ public struct ObservationExtractor: Sendable {
         }
     }
 
+    /// The names of the TCP flag bits set, for each flags byte: made once, shared by every flow observation.
+    static let flagNames: [[String]] = (0..<256).map { f in
+        let names = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"]
+        return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
+    }
+
     private func flowObservation(_ summary: FlowSummary) -> Observation {
         let transport = summary.transport == IPProtocolNumber.tcp ? "tcp" : "udp"
         let key = summary.initiatorMAC?.description ?? summary.initiator.address.description
         var o = observation(
             .flow, key: key, source: .init(mac: summary.initiatorMAC?.description, ip: summary.initiator.address.description),
             vlan: summary.vlan, time: summary.lastTime)
-        func flagNames(_ f: UInt8) -> [String] {
-            let names = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"]
-            return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
-        }
         o.flow = FlowObservation(
             connection: ConnectionEndpoints(
                 transport: transport, localIp: summary.initiator.address.description, localPort: Int(summary.initiator.port),
                 remoteIp: summary.responder.address.description, remotePort: Int(summary.responder.port)),
             packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut, bytesIn: summary.bytesIn,
             firstTime: summary.firstTime, lastTime: summary.lastTime,
-            tcpFlagsOut: transport == "tcp" ? flagNames(summary.tcpFlagsOut) : [],
-            tcpFlagsIn: transport == "tcp" ? flagNames(summary.tcpFlagsIn) : [],
+            tcpFlagsOut: transport == "tcp" ? Self.flagNames[Int(summary.tcpFlagsOut)] : [],
+            tcpFlagsIn: transport == "tcp" ? Self.flagNames[Int(summary.tcpFlagsIn)] : [],
             applicationProtocols: summary.applicationProtocols, endReason: summary.reason.rawValue)
         return o
     }

@@ -21,14 +21,19 @@ public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
 
     public func publish(_ observations: [Observation]) async throws {
         try lock.withLock {
-            writer.reset()
+            // A local writer (the reused buffer moved in and back): the compiler then need not copy each observation
+            // to protect it from writes through the object.
+            var local = JSONWriter(capacity: 0)
+            swap(&local, &writer)
+            defer { swap(&local, &writer) }
+            local.reset()
             observations.withUnsafeBufferPointer { buffer in
-                for index in buffer.indices {  // borrowed in place, never copied
-                    buffer[index].writeJSON(to: &writer)
-                    writer.newline()
+                for index in buffer.indices {
+                    buffer[index].writeJSON(to: &local)
+                    local.newline()
                 }
             }
-            try writer.bytes.withUnsafeBytes { try handle.write(contentsOf: $0) }
+            try local.bytes.withUnsafeBytes { try handle.write(contentsOf: $0) }
         }
     }
 

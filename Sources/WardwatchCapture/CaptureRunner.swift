@@ -6,7 +6,8 @@ import Synchronization
 import WardwatchModel
 
 /// Reads capture sources in order on a dedicated thread, turns packets into observations and hands them, in
-/// batches and in packet order, to a sink. The reading thread waits while the sink is busy (backpressure).
+/// batches and in packet order, to a sink. The sink publishes one batch while the thread decodes the next; the
+/// thread waits when the next is ready before the sink is done (backpressure: one batch in flight at most).
 public final class CaptureRunner: Sendable {
     private let sources: [PcapSource]
     private let sensor: SensorIdentity
@@ -59,10 +60,18 @@ public final class CaptureRunner: Sendable {
         var batch: [Observation] = []
         batch.reserveCapacity(batchSize)
         var published = CaptureCounters()
+        var inFlight: Publication?
+        func awaitInFlight() throws {
+            guard let publication = inFlight else { return }
+            inFlight = nil
+            try publication.wait()
+        }
         func flush() throws {
             guard !batch.isEmpty else { return }
-            try publishSynchronously(batch)
-            batch.removeAll(keepingCapacity: true)
+            try awaitInFlight()
+            inFlight = Publication(batch, to: sink)
+            batch = []
+            batch.reserveCapacity(batchSize)
             metrics?.record(extractor.counters, since: published)
             published = extractor.counters
         }
@@ -86,24 +95,34 @@ public final class CaptureRunner: Sendable {
             }
             extractor.finish(into: &batch)
             try flush()
+            try awaitInFlight()
         } catch {
-            do { try flush() } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }
+            do {
+                try flush()
+                try awaitInFlight()
+            } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }
             metrics?.record(extractor.counters, since: published)
             return (extractor.counters, error)
         }
         metrics?.record(extractor.counters, since: published)
         return (extractor.counters, nil)
     }
+}
 
-    /// Runs the async sink from this thread, blocking it until the sink returns.
-    private func publishSynchronously(_ batch: [Observation]) throws {
-        let done = DispatchSemaphore(value: 0)
-        let failure = Mutex<(any Error)?>(nil)
-        let sink = self.sink
-        Task {
+/// One batch being published by the sink on the cooperative pool while the reading thread goes on.
+private final class Publication: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let failure = Mutex<(any Error)?>(nil)
+
+    init(_ batch: [Observation], to sink: any ObservationSink) {
+        Task { [self] in
             do { try await sink.publish(batch) } catch { failure.withLock { $0 = error } }
             done.signal()
         }
+    }
+
+    /// Blocks the reading thread until the sink has returned; rethrows its error.
+    func wait() throws {
         done.wait()
         if let error = failure.withLock({ $0 }) { throw error }
     }

@@ -167,15 +167,18 @@ public struct FlowTable: Sendable {
     public mutating func record(_ packet: FlowPacket, into output: inout [FlowSummary]) -> FlowKey {
         let (key, fromLower) = FlowKey.of(
             source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan)
-        if flows[key] == nil {
+        if let index = flows.index(forKey: key) {
+            flows.values[index].account(packet, fromLower: fromLower)  // in place: one lookup
+        } else {
             if flows.count >= configuration.capacity { evictOldest(into: &output) }
-            flows[key] = Entry(
+            var entry = Entry(
                 summary: FlowSummary(
                     initiator: packet.source, responder: packet.destination, transport: packet.transport,
                     vlan: packet.vlan, initiatorMAC: packet.sourceMAC, firstTime: packet.time, lastTime: packet.time),
                 initiatorIsLower: fromLower)
+            entry.account(packet, fromLower: fromLower)
+            flows[key] = entry
         }
-        flows[key]!.account(packet, fromLower: fromLower)
         sweep(now: packet.time, into: &output)
         return key
     }

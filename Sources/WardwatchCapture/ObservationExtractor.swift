@@ -335,13 +335,12 @@ public struct ObservationExtractor: Sendable {
 
     private func flowObservation(_ summary: FlowSummary) -> Observation {
         let transport = summary.transport == IPProtocolNumber.tcp ? "tcp" : "udp"
-        let key = summary.initiatorMAC?.description ?? summary.initiator.address.description
-        var o = observation(
-            .flow, key: key, source: .init(mac: summary.initiatorMAC?.description, ip: summary.initiator.address.description),
-            vlan: summary.vlan, time: summary.lastTime)
+        let mac = summary.initiatorMAC?.description
+        let initiatorIp = summary.initiator.address.description
+        var o = observation(.flow, key: mac ?? initiatorIp, source: .init(mac: mac, ip: initiatorIp), vlan: summary.vlan, time: summary.lastTime)
         o.flow = FlowObservation(
             connection: ConnectionEndpoints(
-                transport: transport, localIp: summary.initiator.address.description, localPort: Int(summary.initiator.port),
+                transport: transport, localIp: initiatorIp, localPort: Int(summary.initiator.port),
                 remoteIp: summary.responder.address.description, remotePort: Int(summary.responder.port)),
             packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut, bytesIn: summary.bytesIn,
             firstTime: summary.firstTime, lastTime: summary.lastTime,

@@ -33,7 +33,7 @@ public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
                     local.newline()
                 }
             }
-            try local.bytes.withUnsafeBytes { try handle.write(contentsOf: $0) }
+            try local.withBytes { try handle.write(contentsOf: $0) }
         }
     }
 
@@ -64,7 +64,7 @@ public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
             writer.reset()
             observation.writeJSON(to: &writer)
             return ProducerRecord(
-                topic: topic, key: Array(observation.deviceKey.utf8), value: Array(writer.bytes),
+                topic: topic, key: Array(observation.deviceKey.utf8), value: writer.written,
                 headers: Self.headers, timestamp: observation.time.milliseconds)
         }
         let handle = try await producer.enqueue(records)

@@ -2,20 +2,29 @@
 /// whitespace, no escaped slashes, `\"` `\\` `\b` `\f` `\n` `\r` `\t` and `\u00xx` (lowercase hex) for the other
 /// control characters, everything else (DEL and all non-ASCII) as is. Callers write an object's keys in sorted order;
 /// the writer only places the commas.
-public struct JSONWriter: Sendable {
-    /// The bytes written so far; `removeAll(keepingCapacity: true)` to reuse the buffer.
-    public var bytes: [UInt8]
+///
+/// The buffer is raw memory the writer owns (no copy-on-write checks per byte), so the writer cannot be copied.
+public struct JSONWriter: ~Copyable, @unchecked Sendable {
+    private var bytes: ByteBuffer
     /// True after a value, so the next key or array element is preceded by a comma.
     private var needsComma = false
 
     public init(capacity: Int = 4096) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        bytes = ByteBuffer(capacity: capacity)
     }
+
+    /// Bytes written so far.
+    public var count: Int { bytes.count }
+
+    /// A copy of the bytes written so far.
+    public var written: [UInt8] { bytes.withBytes { Array($0) } }
+
+    /// The bytes written so far, without copying them.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try bytes.withBytes(body) }
 
     /// Forgets the bytes, keeping the buffer's capacity.
     public mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
+        bytes.count = 0
         needsComma = false
     }
 
@@ -34,7 +43,7 @@ public struct JSONWriter: Sendable {
 
     @inline(__always)
     mutating func raw(_ text: StaticString) {
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        bytes.append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     public mutating func beginObject() {
@@ -174,7 +183,7 @@ public struct JSONWriter: Sendable {
                 rest /= 10
                 count += 1
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+            bytes.append(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
         }
     }
 
@@ -204,7 +213,7 @@ public struct JSONWriter: Sendable {
                 i += 1
                 continue
             }
-            if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: i - runStart)) }
+            if runStart < i { bytes.append(UnsafeRawBufferPointer(start: base + runStart, count: i - runStart)) }
             bytes.append(UInt8(ascii: "\\"))
             switch byte {
             case 0x22: bytes.append(UInt8(ascii: "\""))
@@ -216,14 +225,61 @@ public struct JSONWriter: Sendable {
             case 0x09: bytes.append(UInt8(ascii: "t"))
             default:
                 raw("u00")
-                bytes.append(Self.hex[Int(byte >> 4)])
-                bytes.append(Self.hex[Int(byte & 0x0F)])
+                bytes.append(Self.hexDigit(byte >> 4))
+                bytes.append(Self.hexDigit(byte & 0x0F))
             }
             i += 1
             runStart = i
         }
-        if runStart < count { bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart)) }
+        if runStart < count { bytes.append(UnsafeRawBufferPointer(start: base + runStart, count: count - runStart)) }
+    }
+}
+
+extension JSONWriter {
+    /// The lowercase hex digit of a nibble (0 to 15).
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
+}
+
+/// Growable raw bytes owned by one writer.
+struct ByteBuffer: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress else { return }
+        if count + bytes.count > capacity { grow(to: count + bytes.count) }
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    private mutating func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
 }

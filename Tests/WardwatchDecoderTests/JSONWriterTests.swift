@@ -13,7 +13,7 @@ struct JSONWriterTests {
     static func written(_ observation: Observation) -> [UInt8] {
         var writer = JSONWriter()
         observation.writeJSON(to: &writer)
-        return writer.bytes
+        return writer.written
     }
 
     /// Every observation of a capture, including what `finish` reports at its end.
@@ -168,10 +168,14 @@ struct JSONWriterTests {
             writer.newline()
             expected += try WardwatchJSON.encode(observation) + [0x0A]
         }
-        #expect(writer.bytes == expected)
+        #expect(writer.written == expected)
         writer.reset()
-        #expect(writer.bytes.isEmpty)
+        #expect(writer.count == 0)
         observations[0].writeJSON(to: &writer)
-        #expect(writer.bytes == (try WardwatchJSON.encode(observations[0])))
+        #expect(writer.written == (try WardwatchJSON.encode(observations[0])))
+        // Past the initial capacity: the buffer grows and keeps what was written.
+        var small = JSONWriter(capacity: 1)
+        for observation in observations { observation.writeJSON(to: &small); small.newline() }
+        #expect(small.written == expected)
     }
 }

@@ -60,7 +60,8 @@ public struct ObservationExtractor: Sendable {
 
     /// Appends an announcement unless it repeats one emitted within the refresh interval.
     private mutating func announce(
-        _ observation: Observation, rawKey: AnnouncementFilter.RawKey?, time: EventTime, into output: inout [Observation]
+        _ observation: consuming Observation, rawKey: AnnouncementFilter.RawKey?, time: EventTime,
+        into output: inout [Observation]
     ) {
         if announcements.admit(observation, rawKey: rawKey, at: time) {
             output.append(observation)

@@ -149,7 +149,7 @@ struct CaptureBench: AsyncParsableCommand {
 
     @Option(help: "Packets in the benchmark capture.") var packets = 1_000_000
     @Option(help: "Folder of the shared captures the benchmark capture is built from.") var shared = "../shared/pcaps"
-    @Option(help: "Where the benchmark capture is written (reused when it exists).") var capture = ".build/bench/capture-bench.pcap"
+    @Option(help: "Where the benchmark capture is written (reused when it exists).") var capture = ".build/bench/capture-bench-v2.pcap"
     @Option(help: "Runs; medians are reported.") var runs = 3
 
     func run() async throws {
@@ -204,7 +204,10 @@ struct CaptureBench: AsyncParsableCommand {
         print("wardwatch decodes on one thread and writes JSON on another (one batch in flight): the per-CPU-second column compares single-core work.")
     }
 
-    /// Builds the capture from every Ethernet capture under `shared`, repeated with shifted times, once.
+    /// Builds the capture from every Ethernet capture under `shared`, once. Each file is moved in time to follow the
+    /// previous one (two minutes apart, longer than the flow idle timeout, so files never share a flow), and the whole
+    /// sequence is repeated a day apart. Times stay increasing and inside 32-bit pcap seconds (the sources span 2001 to
+    /// 2023: shifting them as they are overflowed past 2038 and read back as 1902).
     private func buildCapture() throws -> (packets: Int, bytes: Int) {
         let marker = capture + ".count"
         if let text = try? String(contentsOfFile: marker, encoding: .utf8), let parts = Optional(text.split(separator: " ")),
@@ -215,10 +218,20 @@ struct CaptureBench: AsyncParsableCommand {
         }
         let files = (FileManager.default.enumerator(atPath: shared)?.compactMap { $0 as? String } ?? [])
             .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
-        var frames: [([UInt8], Int, EventTime)] = []
+        var frames: [([UInt8], Int, Int64)] = []  // bytes, wire length, µs from the start of a round
+        var offset: Int64 = 0
         for file in files {
             guard let source = try? PcapSource(file: shared + "/" + file), source.linkType == .ethernet else { continue }
-            while (try? source.next({ bytes, length, time in frames.append((Array(bytes), length, time)) })) == .packet {}
+            var first: Int64?
+            var last = offset
+            while (try? source.next({ bytes, length, time in
+                let start = first ?? time.microseconds
+                first = start
+                let at = offset + max(0, time.microseconds - start)
+                last = max(last, at)
+                frames.append((Array(bytes), length, at))
+            })) == .packet {}
+            offset = last + 120_000_000
         }
         guard !frames.isEmpty else { throw ValidationError("no Ethernet captures under \(shared)") }
         try FileManager.default.createDirectory(atPath: (capture as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -226,11 +239,11 @@ struct CaptureBench: AsyncParsableCommand {
         var written = 0
         var bytes = 0
         var round: Int64 = 0
-        let base = frames.map(\.2.microseconds).min() ?? 0
+        let roundLength = offset + 86_400_000_000
         while written < packets {
-            for (frame, length, time) in frames where written < packets {
-                // Each round starts a day later, in the source captures' order, so flows and timeouts stay realistic.
-                writer.write(frame, originalLength: length, time: EventTime(microseconds: time.microseconds - base + round * 86_400_000_000 + 1_700_000_000_000_000))
+            for (frame, length, at) in frames where written < packets {
+                // Each round starts a day after the previous one ended, so flows and timeouts stay realistic.
+                writer.write(frame, originalLength: length, time: EventTime(microseconds: 1_700_000_000_000_000 + round * roundLength + at))
                 written += 1
                 bytes += frame.count
             }

@@ -34,12 +34,23 @@ struct CaptureCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The site (hospital, building) this sensor watches.")
     var site: String = "default"
 
+    @Option(
+        name: .long,
+        help: """
+            Seconds of packet time after which an unchanged announcement (ARP, DHCP, LLDP, CDP, mDNS, SSDP, \
+            WS-Discovery) is published again; changes are published at once. 0 publishes every one.
+            """)
+    var announcementRefresh: Double = 300
+
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         if pcap.isEmpty == (interface == nil) { throw ValidationError("give either --pcap FILE... or --interface NAME") }
         if (kafka.brokers == nil) == (output == nil) { throw ValidationError("give either --brokers LIST or --output FILE|-") }
+        if !(announcementRefresh >= 0 && announcementRefresh < 1e9) {
+            throw ValidationError("--announcement-refresh must be a number of seconds, 0 or more")
+        }
         _ = try runtime.level()
     }
 
@@ -78,7 +89,8 @@ struct CaptureCommand: AsyncParsableCommand {
         }
         let producer = kafkaProducer
         let runner = CaptureRunner(
-            sources: sources, sensor: SensorIdentity(sensorId: sensorId, site: site), sink: sink, logger: logger,
+            sources: sources, sensor: SensorIdentity(sensorId: sensorId, site: site), sink: sink,
+            announcementRefresh: Int64((announcementRefresh * 1_000_000).rounded()), logger: logger,
             metricsFactory: metrics?.factory)
         let main = StoppableService(description: "capture") {
             let counters = try await runner.run()
@@ -88,6 +100,7 @@ struct CaptureCommand: AsyncParsableCommand {
                 metadata: [
                     "packets": "\(counters.packets)", "observations": "\(counters.observations)",
                     "malformed": "\(counters.malformed)", "snap_truncated": "\(counters.snapTruncated)",
+                    "repeated_announcements": "\(counters.repeatedAnnouncements)",
                 ])
         } stop: {
             runner.stop()

@@ -6,26 +6,32 @@ import Synchronization
 import WardwatchModel
 
 /// Reads capture sources in order on a dedicated thread, turns packets into observations and hands them, in
-/// batches and in packet order, to a sink. The reading thread waits while the sink is busy (backpressure).
+/// batches and in packet order, to a sink. The sink publishes one batch while the thread decodes the next; the
+/// thread waits when the next is ready before the sink is done (backpressure: one batch in flight at most).
 public final class CaptureRunner: Sendable {
     private let sources: [PcapSource]
     private let sensor: SensorIdentity
     private let sink: any ObservationSink
     private let batchSize: Int
+    private let announcementRefresh: Int64
     private let logger: Logger
     private let metrics: CaptureMetrics?
     private let stopRequested = Atomic<Bool>(false)
     private let current = Mutex<PcapSource?>(nil)
 
     /// `sources` are read one after the other; open them first so a missing file fails before anything is published.
+    /// `announcementRefresh`: microseconds of packet time after which an unchanged discovery announcement is
+    /// published again (0 publishes every one).
     public init(
         sources: [PcapSource], sensor: SensorIdentity, sink: any ObservationSink, batchSize: Int = 512,
+        announcementRefresh: Int64 = ObservationExtractor.defaultAnnouncementRefresh,
         logger: Logger = Logger(label: "wardwatch.capture"), metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.sources = sources
         self.sensor = sensor
         self.sink = sink
         self.batchSize = batchSize
+        self.announcementRefresh = announcementRefresh
         self.logger = logger
         self.metrics = metricsFactory.map(CaptureMetrics.init)
     }
@@ -50,14 +56,22 @@ public final class CaptureRunner: Sendable {
     }
 
     private func readAll() -> (CaptureCounters, (any Error)?) {
-        var extractor = ObservationExtractor(sensor: sensor)
+        var extractor = ObservationExtractor(sensor: sensor, announcementRefresh: announcementRefresh)
         var batch: [Observation] = []
         batch.reserveCapacity(batchSize)
         var published = CaptureCounters()
+        var inFlight: Publication?
+        func awaitInFlight() throws {
+            guard let publication = inFlight else { return }
+            inFlight = nil
+            try publication.wait()
+        }
         func flush() throws {
             guard !batch.isEmpty else { return }
-            try publishSynchronously(batch)
-            batch.removeAll(keepingCapacity: true)
+            try awaitInFlight()
+            inFlight = Publication(batch, to: sink)
+            batch = []
+            batch.reserveCapacity(batchSize)
             metrics?.record(extractor.counters, since: published)
             published = extractor.counters
         }
@@ -81,24 +95,34 @@ public final class CaptureRunner: Sendable {
             }
             extractor.finish(into: &batch)
             try flush()
+            try awaitInFlight()
         } catch {
-            do { try flush() } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }
+            do {
+                try flush()
+                try awaitInFlight()
+            } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }
             metrics?.record(extractor.counters, since: published)
             return (extractor.counters, error)
         }
         metrics?.record(extractor.counters, since: published)
         return (extractor.counters, nil)
     }
+}
 
-    /// Runs the async sink from this thread, blocking it until the sink returns.
-    private func publishSynchronously(_ batch: [Observation]) throws {
-        let done = DispatchSemaphore(value: 0)
-        let failure = Mutex<(any Error)?>(nil)
-        let sink = self.sink
-        Task {
+/// One batch being published by the sink on the cooperative pool while the reading thread goes on.
+private final class Publication: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let failure = Mutex<(any Error)?>(nil)
+
+    init(_ batch: [Observation], to sink: any ObservationSink) {
+        Task { [self] in
             do { try await sink.publish(batch) } catch { failure.withLock { $0 = error } }
             done.signal()
         }
+    }
+
+    /// Blocks the reading thread until the sink has returned; rethrows its error.
+    func wait() throws {
         done.wait()
         if let error = failure.withLock({ $0 }) { throw error }
     }
@@ -117,6 +141,8 @@ struct CaptureMetrics: Sendable {
             .increment(by: now.observations - before.observations)
         Counter(label: "wardwatch_capture_snap_truncated_total", factory: factory)
             .increment(by: now.snapTruncated - before.snapTruncated)
+        Counter(label: "wardwatch_capture_repeated_announcements_total", factory: factory)
+            .increment(by: now.repeatedAnnouncements - before.repeatedAnnouncements)
         for (reason, count) in now.malformedByReason {
             let delta = count - (before.malformedByReason[reason] ?? 0)
             if delta > 0 {

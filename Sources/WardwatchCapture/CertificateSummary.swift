@@ -59,3 +59,61 @@ enum CertificateSummary {
         return hexString(bytes)
     }
 }
+
+/// Summaries of recently seen certificates by their DER bytes: a server presents the same certificate on every
+/// connection, and parsing one (with its self-signature check) costs far more than a lookup. Bounded: emptied when full.
+struct CertificateCache {
+    let capacity: Int
+    private var summaries: [DER: TLSCertificateObservation?] = [:]
+
+    /// DER bytes as a key, hashed in one go (an array of bytes would feed the hasher a byte at a time).
+    struct DER: Hashable {
+        var bytes: [UInt8]
+        func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+    }
+
+    init(capacity: Int = 1024) { self.capacity = capacity }
+
+    /// `CertificateSummary.summarise`, remembered.
+    mutating func summary(der: [UInt8], endpoints: ConnectionEndpoints) -> TLSCertificateObservation? {
+        if let cached = summaries[DER(bytes: der)] {
+            guard var summary = cached else { return nil }
+            summary.connection = endpoints
+            return summary
+        }
+        let summary = CertificateSummary.summarise(der: der, endpoints: endpoints)
+        if summaries.count >= capacity { summaries.removeAll(keepingCapacity: true) }
+        summaries[DER(bytes: der)] = .some(summary)
+        return summary
+    }
+}
+
+/// A SYN signature's texts, made once per distinct signature: hosts open many connections with the same stack.
+struct SignatureTextCache {
+    struct Texts {
+        var signature: String
+        var options: [String]
+        var quirks: [String]
+    }
+
+    let capacity: Int
+    private var texts: [P0fSignature: Texts] = [:]
+
+    init(capacity: Int = 4096) { self.capacity = capacity }
+
+    mutating func texts(_ signature: P0fSignature) -> Texts {
+        if let cached = texts[signature] { return cached }
+        let made = Texts(
+            signature: signature.description, options: signature.layout.map(\.description),
+            quirks: signature.quirks.description.split(separator: ",").map(String.init))
+        if texts.count >= capacity { texts.removeAll(keepingCapacity: true) }
+        texts[signature] = made
+        return made
+    }
+}
+
+/// Texts the connection analyzers would otherwise make again and again, owned by the extractor.
+struct AnalyzerCaches {
+    var certificates = CertificateCache()
+    var signatures = SignatureTextCache()
+}

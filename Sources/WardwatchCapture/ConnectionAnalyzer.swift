@@ -12,55 +12,122 @@ struct ConnectionAnalyzer {
     struct Direction {
         var prefix = StreamPrefix(limit: 65536)
         var application = Application.undecided
-        var timestamps: [[Int64]] = []
+        /// TCP timestamp samples not yet sent, as flat pairs: packet time µs, TSval.
+        var timestamps: [Int64] = []
+        /// The sender's MAC address, from its first frame that has one.
         var mac: MACAddress?
-        var deviceKey: String = ""
+        /// This direction's endpoints as text, made when its first observation is.
         var endpoints: ConnectionEndpoints?
     }
 
     /// Direction 0 is the connection's initiator (client), 1 the responder.
     var directions = [Direction(), Direction()]
     /// The initiator's endpoint: packets from it travel in direction 0.
-    var client: FlowEndpoint?
+    let client: FlowEndpoint
+    let server: FlowEndpoint
     /// The client SYN's MSS, which p0f needs to sign the SYN+ACK.
     var synMSS: UInt16 = 0
 
     static let timestampBatch = 64
 
-    /// Feeds a segment's payload; appends what the decoders recognised.
+    init(client: FlowEndpoint, server: FlowEndpoint) {
+        self.client = client
+        self.server = server
+    }
+
+    /// What every observation of one packet shares (the sensor is passed along, not copied).
+    struct PacketContext {
+        var vlan: UInt16?
+        var time: EventTime
+    }
+
+    /// Analyses one segment of this connection in place: the SYN signature, a timestamp sample, and the payload's
+    /// application decoders. Appends what they yield; returns the application protocol recognised, if any.
+    mutating func segment(
+        _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?, sensor: SensorIdentity,
+        context: PacketContext, caches: inout AnalyzerCaches, into output: inout [Observation]
+    ) -> String? {
+        let d = source == client ? 0 : 1
+        if directions[d].mac == nil { directions[d].mac = mac }
+        if tcp.flags.contains(.syn) {
+            directions[d].prefix.start(synSequence: tcp.sequenceNumber)
+            if let facts = ipFacts, let signature = P0fSignature(ip: facts, tcp: tcp, peerSYNMSS: synMSS) {
+                if signature.kind == .syn { synMSS = signature.mss }
+                var o = base(d, sensor: sensor, context: context)
+                o.kind = .tcpSyn
+                let texts = caches.signatures.texts(signature)
+                o.tcpSyn = TCPSynObservation(
+                    role: signature.kind == .syn ? "client" : "server", connection: endpoints(d),
+                    signature: texts.signature, ttl: Int(signature.ttl), window: Int(signature.window),
+                    mss: tcp.maximumSegmentSize.map(Int.init), windowScale: tcp.windowScale.map(Int.init),
+                    options: texts.options, quirks: texts.quirks)
+                output.append(o)
+            }
+        }
+        if let ts = tcp.timestamps {
+            directions[d].timestamps.append(context.time.microseconds)
+            directions[d].timestamps.append(Int64(ts.value))
+            if directions[d].timestamps.count >= 2 * Self.timestampBatch {
+                flushTimestamps(d, sensor: sensor, context: context, into: &output)
+            }
+        }
+        return payload(tcp, direction: d, sensor: sensor, context: context, caches: &caches, into: &output)
+    }
+
+    /// This direction's endpoints, the device's (the sender's) side local.
+    mutating func endpoints(_ d: Int) -> ConnectionEndpoints {
+        if let endpoints = directions[d].endpoints { return endpoints }
+        let (local, remote) = d == 0 ? (client, server) : (server, client)
+        let endpoints = ConnectionEndpoints(
+            transport: "tcp", localIp: local.address.description, localPort: Int(local.port),
+            remoteIp: remote.address.description, remotePort: Int(remote.port))
+        directions[d].endpoints = endpoints
+        return endpoints
+    }
+
+    /// An observation carrying the identity of one side (kind and payload are set by the caller): keyed by its MAC
+    /// address, or by its IP address where the link has none.
+    mutating func base(_ d: Int, sensor: SensorIdentity, context: PacketContext) -> Observation {
+        let localIp = endpoints(d).localIp
+        let mac = directions[d].mac?.description
+        return Observation(
+            kind: .flow, deviceKey: mac ?? localIp, time: context.time, sensorId: sensor.sensorId, site: sensor.site,
+            vlan: context.vlan.map(Int.init), source: .init(mac: mac, ip: localIp))
+    }
+
+    /// Feeds a segment's payload; appends what the decoders recognised and returns its protocol name.
     mutating func payload(
-        _ segment: TCPSegment, direction d: Int, time: EventTime, base: () -> Observation, tag: (String) -> Void,
-        into output: inout [Observation]
-    ) {
-        guard directions[d].application != .done, !segment.payload.isEmpty else { return }
-        guard directions[d].prefix.add(sequence: segment.sequenceNumber, payload: segment.payload) else { return }
+        _ segment: TCPSegment, direction d: Int, sensor: SensorIdentity, context: PacketContext,
+        caches: inout AnalyzerCaches, into output: inout [Observation]
+    ) -> String? {
+        guard directions[d].application != .done, !segment.payload.isEmpty else { return nil }
+        guard directions[d].prefix.add(sequence: segment.sequenceNumber, payload: segment.payload) else { return nil }
         let bytes = directions[d].prefix.bytes
-        bytes.withUnsafeBytes { buffer in
+        return bytes.withUnsafeBytes { buffer -> String? in
             if directions[d].application == .undecided {
                 directions[d].application = Self.classify(buffer, fromClient: d == 0)
                 if directions[d].application == .done { directions[d].prefix.finish() }
             }
-            let endpoints = directions[d].endpoints!
             switch directions[d].application {
             case .tls where d == 0:
                 switch TLSClientHello.find(inStream: buffer) {
                 case .found(let hello):
-                    tag("tls")
-                    var observation = base()
+                    var observation = base(d, sensor: sensor, context: context)
                     observation.kind = .tlsClientHello
-                    observation.tlsClientHello = Self.clientHello(hello, endpoints)
+                    observation.tlsClientHello = Self.clientHello(hello, endpoints(d))
                     output.append(observation)
                     finish(d)
+                    return "tls"
                 case .failed: finish(d)
                 case .needMoreData: if directions[d].prefix.isFinished { finish(d) }
                 }
             case .tls:
                 let flight = TLSServerFlight.scan(buffer)
                 if flight.isComplete || directions[d].prefix.isFinished {
-                    if let certificates = flight.certificate?.certificates, let leaf = certificates.first,
-                        let certificate = CertificateSummary.summarise(der: leaf, endpoints: endpoints)
+                    if let chain = flight.certificate?.certificates, let leaf = chain.first,
+                        let certificate = caches.certificates.summary(der: leaf, endpoints: endpoints(d))
                     {
-                        var observation = base()
+                        var observation = base(d, sensor: sensor, context: context)
                         observation.kind = .tlsCertificate
                         observation.tlsCertificate = certificate
                         output.append(observation)
@@ -75,12 +142,12 @@ struct ConnectionAnalyzer {
                     case .associateReject: complete = true
                     }
                     if complete || directions[d].prefix.isFinished {
-                        tag("dicom")
-                        var observation = base()
+                        var observation = base(d, sensor: sensor, context: context)
                         observation.kind = .dicomAssociation
-                        observation.dicomAssociation = Self.dicom(pdu, endpoints)
+                        observation.dicomAssociation = Self.dicom(pdu, endpoints(d))
                         output.append(observation)
                         finish(d)
+                        return "dicom"
                     }
                 } else {
                     finish(d)
@@ -88,29 +155,30 @@ struct ConnectionAnalyzer {
             case .hl7:
                 let messages = HL7Message.decodeAll(buffer)
                 if let first = messages.first, first.isComplete || directions[d].prefix.isFinished {
-                    tag("hl7")
-                    var observation = base()
+                    var observation = base(d, sensor: sensor, context: context)
                     observation.kind = .hl7Message
-                    observation.hl7Message = Self.hl7(first, endpoints)
+                    observation.hl7Message = Self.hl7(first, endpoints(d))
                     output.append(observation)
                     finish(d)
+                    return "hl7"
                 } else if messages.isEmpty && directions[d].prefix.isFinished {
                     finish(d)
                 }
             case .http:
                 if let head = HTTPHead.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
-                    tag("http")
-                    var observation = base()
+                    var observation = base(d, sensor: sensor, context: context)
                     observation.kind = .http
-                    observation.http = DiscoveryObservations.http(head, endpoints)
+                    observation.http = DiscoveryObservations.http(head, endpoints(d))
                     output.append(observation)
                     finish(d)
+                    return "http"
                 } else if buffer.count >= 16384 {
                     finish(d)
                 }
             case .undecided, .done:
                 break
             }
+            return nil
         }
     }
 
@@ -119,21 +187,17 @@ struct ConnectionAnalyzer {
         directions[d].prefix.finish()
     }
 
-    /// Keeps a TCP timestamp sample; appends a batch observation every `timestampBatch` samples.
-    mutating func timestamp(
-        _ sample: TCPTimestampSample, direction d: Int, base: () -> Observation, into output: inout [Observation]
-    ) {
-        directions[d].timestamps.append([sample.timeMicroseconds, Int64(sample.value)])
-        if directions[d].timestamps.count >= Self.timestampBatch { flushTimestamps(d, base: base(), into: &output) }
-    }
-
     /// Emits the samples held for a direction (at least two make a slope).
-    mutating func flushTimestamps(_ d: Int, base: Observation, into output: inout [Observation]) {
+    mutating func flushTimestamps(_ d: Int, sensor: SensorIdentity, context: PacketContext, into output: inout [Observation]) {
         defer { directions[d].timestamps.removeAll(keepingCapacity: true) }
-        guard directions[d].timestamps.count >= 2, let endpoints = directions[d].endpoints else { return }
-        var observation = base
+        let flat = directions[d].timestamps
+        guard flat.count >= 4 else { return }
+        var samples: [[Int64]] = []
+        samples.reserveCapacity(flat.count / 2)
+        for i in stride(from: 0, to: flat.count, by: 2) { samples.append([flat[i], flat[i + 1]]) }
+        var observation = base(d, sensor: sensor, context: context)
         observation.kind = .tcpTimestamps
-        observation.tcpTimestamps = TCPTimestampsObservation(connection: endpoints, samples: directions[d].timestamps)
+        observation.tcpTimestamps = TCPTimestampsObservation(connection: endpoints(d), samples: samples)
         output.append(observation)
     }
 

@@ -12,6 +12,8 @@ public struct CaptureCounters: Sendable, Equatable {
     public var snapTruncated = 0
     /// TCP connections not analysed because the connection table was full (their flows are still counted).
     public var unanalysedConnections = 0
+    /// Announcements (ARP, DHCP, LLDP, CDP, mDNS, SSDP, WS-Discovery) not emitted: unchanged within the refresh interval.
+    public var repeatedAnnouncements = 0
     public var malformedByReason: [String: Int] = [:]
 
     public var malformed: Int { malformedByReason.values.reduce(0, +) }
@@ -36,13 +38,49 @@ public struct ObservationExtractor: Sendable {
     public private(set) var counters = CaptureCounters()
     public private(set) var flows: FlowTable
     private var connections: [FlowKey: ConnectionAnalyzer] = [:]
+    private var caches = AnalyzerCaches()
+    private var announcements: AnnouncementFilter
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
     public let connectionCapacity: Int
 
-    public init(sensor: SensorIdentity, flowConfiguration: FlowTable.Configuration = .init(), connectionCapacity: Int = 20_000) {
+    /// `announcementRefresh`: microseconds of packet time after which an unchanged announcement is emitted again
+    /// (0 emits every one); see `AnnouncementFilter`.
+    public init(
+        sensor: SensorIdentity, flowConfiguration: FlowTable.Configuration = .init(), connectionCapacity: Int = 20_000,
+        announcementRefresh: Int64 = ObservationExtractor.defaultAnnouncementRefresh
+    ) {
         self.sensor = sensor
         self.flows = FlowTable(configuration: flowConfiguration)
         self.connectionCapacity = connectionCapacity
+        self.announcements = AnnouncementFilter(refreshInterval: announcementRefresh)
+    }
+
+    /// Five minutes.
+    public static let defaultAnnouncementRefresh: Int64 = 300_000_000
+
+    /// Appends an announcement unless it repeats one emitted within the refresh interval.
+    private mutating func announce(
+        _ observation: consuming Observation, rawKey: AnnouncementFilter.RawKey?, time: EventTime,
+        into output: inout [Observation]
+    ) {
+        if announcements.admit(observation, rawKey: rawKey, at: time) {
+            output.append(observation)
+        } else {
+            counters.repeatedAnnouncements += 1
+        }
+    }
+
+    /// The raw key of an announcement packet; counts and returns nil for `repeated` when its bytes were just reported.
+    private mutating func announcementKey(
+        _ kind: Observation.Kind, mac: MACAddress?, address: FlowAddress? = nil, vlan: UInt16?, payload: UnsafeRawBufferPointer,
+        time: EventTime
+    ) -> (key: AnnouncementFilter.RawKey?, repeated: Bool) {
+        let key = announcements.rawKey(kind, mac: mac, address: address, vlan: vlan, payload: payload)
+        if announcements.isRepeat(key, at: time) {
+            counters.repeatedAnnouncements += 1
+            return (nil, true)
+        }
+        return (key, false)
     }
 
     /// Decodes one frame and appends the observations it yields. `originalLength` is the length on the wire
@@ -71,11 +109,13 @@ public struct ObservationExtractor: Sendable {
         case ..<0x0600:
             // An 802.3 length: LLC, and CDP in SNAP.
             if let llc = LLCFrame.decode(frame), llc.isCDP, let source = frame.source {
+                let raw = announcementKey(.cdp, mac: source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
+                if raw.repeated { break }
                 switch CDPPacket.decode(llc.payload) {
                 case .success(let packet):
                     var o = observation(.cdp, key: source.description, source: .init(mac: source.description, ip: nil), vlan: frame.innermostVLAN, time: time)
                     o.cdp = DiscoveryObservations.cdp(packet)
-                    output.append(o)
+                    announce(o, rawKey: raw.key, time: time, into: &output)
                 case .failure: cut ? (counters.snapTruncated += 1) : counters.malformed("cdp")
                 }
             } else {
@@ -92,9 +132,7 @@ public struct ObservationExtractor: Sendable {
         let before = output.count
         for key in connections.keys.sorted() {
             guard var analyzer = connections[key] else { continue }
-            for d in 0..<2 where analyzer.directions[d].endpoints != nil {
-                analyzer.flushTimestamps(d, base: base(for: analyzer, direction: d, key: key), into: &output)
-            }
+            flushTimestamps(&analyzer, key: key, into: &output)
         }
         connections.removeAll()
         var summaries: [FlowSummary] = []
@@ -108,6 +146,8 @@ public struct ObservationExtractor: Sendable {
     }
 
     private mutating func extractARP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
+        let raw = announcementKey(.arp, mac: frame.source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
+        if raw.repeated { return }
         guard let arp = ARPMessage.decode(frame.payload) else {
             if frame.payload.readUInt16(at: 0) == 1 && frame.payload.readUInt16(at: 2) == EtherType.ipv4 {
                 cut ? (counters.snapTruncated += 1) : counters.malformed("arp")
@@ -131,16 +171,18 @@ public struct ObservationExtractor: Sendable {
         o.arp = ARPObservation(
             operation: operation, senderMac: arp.senderMAC.description, senderIp: arp.senderIP.description,
             targetMac: arp.targetMAC.description, targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
-        output.append(o)
+        announce(o, rawKey: raw.key, time: time, into: &output)
     }
 
     private mutating func extractLLDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
         guard let source = frame.source else { counters.ignored += 1; return }
+        let raw = announcementKey(.lldp, mac: source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
+        if raw.repeated { return }
         switch LLDPDU.decode(frame.payload) {
         case .success(let du):
             var o = observation(.lldp, key: source.description, source: .init(mac: source.description, ip: nil), vlan: frame.innermostVLAN, time: time)
             o.lldp = DiscoveryObservations.lldp(du)
-            output.append(o)
+            announce(o, rawKey: raw.key, time: time, into: &output)
         case .failure:
             cut ? (counters.snapTruncated += 1) : counters.malformed("lldp")
         }
@@ -241,9 +283,7 @@ public struct ObservationExtractor: Sendable {
         for summary in summaries {
             let flowKey = FlowKey.of(source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan).key
             if summary.reason != .active, var analyzer = connections.removeValue(forKey: flowKey) {
-                for d in 0..<2 where analyzer.directions[d].endpoints != nil {
-                    analyzer.flushTimestamps(d, base: base(for: analyzer, direction: d, key: flowKey), into: &output)
-                }
+                flushTimestamps(&analyzer, key: flowKey, into: &output)
             }
             output.append(flowObservation(summary))
         }
@@ -257,91 +297,56 @@ public struct ObservationExtractor: Sendable {
             ip, frame: frame, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,
             flags: UInt8(truncatingIfNeeded: tcp.flags.rawValue), wireLength: wireLength, time: time, into: &output)
         let source = FlowEndpoint(address: ip.source, port: tcp.sourcePort)
-        let destination = FlowEndpoint(address: ip.destination, port: tcp.destinationPort)
-        if connections[key] == nil {
+        var index = connections.index(forKey: key)
+        if index == nil {
             guard connections.count < connectionCapacity else {
                 counters.unanalysedConnections += 1
                 return
             }
-            var analyzer = ConnectionAnalyzer()
             // The side that sent a bare SYN is the client; otherwise the first sender seen.
+            let destination = FlowEndpoint(address: ip.destination, port: tcp.destinationPort)
             let clientIsSource = !(tcp.isSYNACK)
-            let client = clientIsSource ? source : destination
-            let server = clientIsSource ? destination : source
-            analyzer.client = client
-            let clientText = clientIsSource ? ip.sourceText : ip.destinationText
-            let serverText = clientIsSource ? ip.destinationText : ip.sourceText
-            analyzer.directions[0].endpoints = ConnectionEndpoints(
-                transport: "tcp", localIp: clientText, localPort: Int(client.port), remoteIp: serverText, remotePort: Int(server.port))
-            analyzer.directions[1].endpoints = ConnectionEndpoints(
-                transport: "tcp", localIp: serverText, localPort: Int(server.port), remoteIp: clientText, remotePort: Int(client.port))
-            connections[key] = analyzer
+            connections[key] = ConnectionAnalyzer(
+                client: clientIsSource ? source : destination, server: clientIsSource ? destination : source)
+            index = connections.index(forKey: key)
         }
-        var analyzer = connections[key]!
-        let d = source == analyzer.client ? 0 : 1
-        if analyzer.directions[d].mac == nil {
-            analyzer.directions[d].mac = frame.source
-            analyzer.directions[d].deviceKey = frame.source?.description ?? ip.sourceText
-        }
-        let base = { [sensor, direction = analyzer.directions[d], vlan = frame.innermostVLAN] in
-            Self.base(sensor: sensor, direction: direction, vlan: vlan, time: time)
-        }
-        if tcp.flags.contains(.syn) {
-            analyzer.directions[d].prefix.start(synSequence: tcp.sequenceNumber)
-            if let facts = ip.p0f, let signature = P0fSignature(ip: facts, tcp: tcp, peerSYNMSS: analyzer.synMSS) {
-                if signature.kind == .syn { analyzer.synMSS = signature.mss }
-                var o = base()
-                o.kind = .tcpSyn
-                o.tcpSyn = TCPSynObservation(
-                    role: signature.kind == .syn ? "client" : "server", connection: analyzer.directions[d].endpoints!,
-                    signature: signature.description, ttl: Int(signature.ttl), window: Int(signature.window),
-                    mss: tcp.maximumSegmentSize.map(Int.init), windowScale: tcp.windowScale.map(Int.init),
-                    options: signature.layout.map(\.description), quirks: signature.quirks.description.split(separator: ",").map(String.init))
-                output.append(o)
-            }
-        }
-        if let sample = tcp.timestampSample(timeMicroseconds: time.microseconds) {
-            analyzer.timestamp(sample, direction: d, base: base, into: &output)
-        }
-        var tags: [String] = []
-        analyzer.payload(tcp, direction: d, time: time, base: base, tag: { tags.append($0) }, into: &output)
-        connections[key] = analyzer
-        for tag in tags { flows.tag(key, application: tag) }
+        // In place: the analyzer is never copied out of the table.
+        let application = connections.values[index!].segment(
+            tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
+            context: .init(vlan: frame.innermostVLAN, time: time), caches: &caches, into: &output)
+        if let application { flows.tag(key, application: application) }
     }
 
-    /// An observation carrying the identity of one side of a connection (kind and payload are set by the caller).
-    static func base(sensor: SensorIdentity, direction: ConnectionAnalyzer.Direction, vlan: UInt16?, time: EventTime) -> Observation {
-        let deviceKey = direction.deviceKey.isEmpty ? (direction.endpoints?.localIp ?? "") : direction.deviceKey
-        return Observation(
-            kind: .flow, deviceKey: deviceKey, time: time, sensorId: sensor.sensorId, site: sensor.site, vlan: vlan.map(Int.init),
-            source: .init(mac: direction.mac?.description, ip: direction.endpoints?.localIp))
+    /// Sends the timestamp samples a connection still holds, at its end, timed by the last sample.
+    private func flushTimestamps(_ analyzer: inout ConnectionAnalyzer, key: FlowKey, into output: inout [Observation]) {
+        for d in 0..<2 {
+            let samples = analyzer.directions[d].timestamps
+            guard samples.count >= 2 else { continue }
+            let context = ConnectionAnalyzer.PacketContext(
+                vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: samples[samples.count - 2]))
+            analyzer.flushTimestamps(d, sensor: sensor, context: context, into: &output)
+        }
     }
 
-    /// The base observation for flushing a connection's samples at its end.
-    /// The base of a final flush: its event time is that of the last sample held (never 0).
-    private func base(for analyzer: ConnectionAnalyzer, direction d: Int, key: FlowKey) -> Observation {
-        let last = analyzer.directions[d].timestamps.last?.first ?? 0
-        return Self.base(sensor: sensor, direction: analyzer.directions[d], vlan: key.vlan == 0 ? nil : key.vlan, time: EventTime(microseconds: last))
+    /// The names of the TCP flag bits set, for each flags byte: made once, shared by every flow observation.
+    static let flagNames: [[String]] = (0..<256).map { f in
+        let names = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"]
+        return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
     }
 
     private func flowObservation(_ summary: FlowSummary) -> Observation {
         let transport = summary.transport == IPProtocolNumber.tcp ? "tcp" : "udp"
-        let key = summary.initiatorMAC?.description ?? summary.initiator.address.description
-        var o = observation(
-            .flow, key: key, source: .init(mac: summary.initiatorMAC?.description, ip: summary.initiator.address.description),
-            vlan: summary.vlan, time: summary.lastTime)
-        func flagNames(_ f: UInt8) -> [String] {
-            let names = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"]
-            return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
-        }
+        let mac = summary.initiatorMAC?.description
+        let initiatorIp = summary.initiator.address.description
+        var o = observation(.flow, key: mac ?? initiatorIp, source: .init(mac: mac, ip: initiatorIp), vlan: summary.vlan, time: summary.lastTime)
         o.flow = FlowObservation(
             connection: ConnectionEndpoints(
-                transport: transport, localIp: summary.initiator.address.description, localPort: Int(summary.initiator.port),
+                transport: transport, localIp: initiatorIp, localPort: Int(summary.initiator.port),
                 remoteIp: summary.responder.address.description, remotePort: Int(summary.responder.port)),
             packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut, bytesIn: summary.bytesIn,
             firstTime: summary.firstTime, lastTime: summary.lastTime,
-            tcpFlagsOut: transport == "tcp" ? flagNames(summary.tcpFlagsOut) : [],
-            tcpFlagsIn: transport == "tcp" ? flagNames(summary.tcpFlagsIn) : [],
+            tcpFlagsOut: transport == "tcp" ? Self.flagNames[Int(summary.tcpFlagsOut)] : [],
+            tcpFlagsIn: transport == "tcp" ? Self.flagNames[Int(summary.tcpFlagsIn)] : [],
             applicationProtocols: summary.applicationProtocols, endReason: summary.reason.rawValue)
         return o
     }
@@ -358,32 +363,48 @@ public struct ObservationExtractor: Sendable {
             extractDHCP(udp.payload, frame: frame, ip: ipv4, time: time, cut: cut, into: &output)
             return
         }
-        let key = frame.source?.description ?? ip.sourceText
-        var o = observation(.dns, key: key, source: .init(mac: frame.source?.description, ip: ip.sourceText), vlan: frame.innermostVLAN, time: time)
         func either(_ port: UInt16) -> Bool { udp.sourcePort == port || udp.destinationPort == port }
+        // The observation (and its texts) is made only once a decoder has something to say.
+        func sourced(_ kind: Observation.Kind) -> Observation {
+            let mac = frame.source?.description
+            let ipText = ip.sourceText
+            return observation(kind, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
+        }
+        func rawKey(_ kind: Observation.Kind) -> (key: AnnouncementFilter.RawKey?, repeated: Bool) {
+            announcementKey(kind, mac: frame.source, address: ip.source, vlan: frame.innermostVLAN, payload: udp.payload, time: time)
+        }
         if either(5353) || either(53) {
+            let multicast = either(5353)
+            let raw = multicast ? rawKey(.mdns) : (key: nil, repeated: false)
+            if raw.repeated { return }
             switch DNSMessage.decode(udp.payload) {
             case .success(let message):
-                if either(5353) {
-                    o.kind = .mdns
+                if multicast {
+                    var o = sourced(.mdns)
                     o.mdns = DiscoveryObservations.dns(message)
+                    announce(o, rawKey: raw.key, time: time, into: &output)
                 } else {
+                    var o = sourced(.dns)
                     o.dns = DiscoveryObservations.dns(message)
+                    output.append(o)
                 }
-                output.append(o)
             case .failure:
                 cut ? (counters.snapTruncated += 1) : counters.malformed(either(5353) ? "mdns" : "dns")
             }
         } else if either(1900) {
+            let raw = rawKey(.ssdp)
+            if raw.repeated { return }
             guard let message = SSDPMessage.decode(udp.payload) else { counters.malformed("ssdp"); return }
-            o.kind = .ssdp
+            var o = sourced(.ssdp)
             o.ssdp = DiscoveryObservations.ssdp(message)
-            output.append(o)
+            announce(o, rawKey: raw.key, time: time, into: &output)
         } else if either(3702) {
+            let raw = rawKey(.wsdiscovery)
+            if raw.repeated { return }
             guard let message = WSDiscoveryMessage.decode(udp.payload) else { counters.malformed("wsdiscovery"); return }
-            o.kind = .wsdiscovery
+            var o = sourced(.wsdiscovery)
             o.wsdiscovery = DiscoveryObservations.wsDiscovery(message)
-            output.append(o)
+            announce(o, rawKey: raw.key, time: time, into: &output)
         } else {
             counters.ignored += 1
         }
@@ -393,6 +414,9 @@ public struct ObservationExtractor: Sendable {
         _ payload: UnsafeRawBufferPointer, frame: LinkFrame, ip: IPv4Packet, time: EventTime, cut: Bool,
         into output: inout [Observation]
     ) {
+        let raw = announcementKey(
+            .dhcp, mac: frame.source, address: FlowAddress(ip.source), vlan: frame.innermostVLAN, payload: payload, time: time)
+        if raw.repeated { return }
         let message: DHCPv4Message
         switch DHCPv4Message.decode(payload) {
         case .success(let m): message = m
@@ -419,6 +443,6 @@ public struct ObservationExtractor: Sendable {
             maxMessageSize: message.maximumMessageSize.map(Int.init),
             parameterRequestList: message.parameterRequestList.map { $0.map(Int.init) },
             optionCodes: message.options.map { Int($0.code) })
-        output.append(o)
+        announce(o, rawKey: raw.key, time: time, into: &output)
     }
 }

@@ -14,17 +14,27 @@ public protocol ObservationSink: Sendable {
 public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
+    /// Reused for every batch (guarded by `lock`).
+    private var writer = JSONWriter(capacity: 1 << 20)
 
     public init(handle: FileHandle) { self.handle = handle }
 
     public func publish(_ observations: [Observation]) async throws {
-        let encoder = WardwatchJSON.makeEncoder()
-        var data = Data()
-        for observation in observations {
-            data.append(try encoder.encode(observation))
-            data.append(0x0A)
+        try lock.withLock {
+            // A local writer (the reused buffer moved in and back): the compiler then need not copy each observation
+            // to protect it from writes through the object.
+            var local = JSONWriter(capacity: 0)
+            swap(&local, &writer)
+            defer { swap(&local, &writer) }
+            local.reset()
+            observations.withUnsafeBufferPointer { buffer in
+                for index in buffer.indices {
+                    buffer[index].writeJSON(to: &local)
+                    local.newline()
+                }
+            }
+            try local.withBytes { try handle.write(contentsOf: $0) }
         }
-        try lock.withLock { try handle.write(contentsOf: data) }
     }
 
     public func finish() async throws {}
@@ -44,13 +54,18 @@ public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
         self.topic = topic
     }
 
+    private static let headers = [
+        KafkaHeader("content-type", "application/json"), KafkaHeader("wardwatch-schema", schemaID),
+    ]
+
     public func publish(_ observations: [Observation]) async throws {
-        let encoder = WardwatchJSON.makeEncoder()
-        let headers = [KafkaHeader("content-type", "application/json"), KafkaHeader("wardwatch-schema", Self.schemaID)]
-        let records = try observations.map { observation in
-            ProducerRecord(
-                topic: topic, key: Array(observation.deviceKey.utf8), value: Array(try encoder.encode(observation)),
-                headers: headers, timestamp: observation.time.milliseconds)
+        var writer = JSONWriter(capacity: 2048)
+        let records = observations.map { observation in
+            writer.reset()
+            observation.writeJSON(to: &writer)
+            return ProducerRecord(
+                topic: topic, key: Array(observation.deviceKey.utf8), value: writer.written,
+                headers: Self.headers, timestamp: observation.time.milliseconds)
         }
         let handle = try await producer.enqueue(records)
         lock.withLock {

@@ -14,15 +14,15 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     /// Lowercase, colon-separated: `00:1b:21:0a:0b:0c`.
     public var description: String {
-        var out = [UInt8]()
-        out.reserveCapacity(17)
-        for i in (0..<6).reversed() {
-            let byte = UInt8(truncatingIfNeeded: value >> (UInt64(i) * 8))
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0F)])
-            if i > 0 { out.append(58) }
+        String(unsafeUninitializedCapacity: 17) { out in
+            for i in 0..<6 {
+                let byte = UInt8(truncatingIfNeeded: value >> (UInt64(5 - i) * 8))
+                out[i * 3] = hexDigit(byte >> 4)
+                out[i * 3 + 1] = hexDigit(byte & 0x0F)
+                if i < 5 { out[i * 3 + 2] = 58 }
+            }
+            return 17
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func < (a: MACAddress, b: MACAddress) -> Bool { a.value < b.value }
@@ -46,8 +46,21 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
         value = v
     }
 
+    /// Dotted quad: `192.0.2.1`.
     public var description: String {
-        "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+        String(unsafeUninitializedCapacity: 15) { out in
+            var n = 0
+            for index in 0..<4 {
+                let shift = UInt32(24 - 8 * index)
+                let octet = UInt8(truncatingIfNeeded: value >> shift)
+                if octet >= 100 { out[n] = 48 + octet / 100; n += 1 }
+                if octet >= 10 { out[n] = 48 + octet / 10 % 10; n += 1 }
+                out[n] = 48 + octet % 10
+                n += 1
+                if shift > 0 { out[n] = 46; n += 1 }
+            }
+            return n
+        }
     }
 
     public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
@@ -56,6 +69,10 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
 }
 
 let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+/// The lowercase hex digit of a nibble (0 to 15).
+@inline(__always)
+func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 
 /// Lowercase hex of bytes.
 public func hexString(_ bytes: some Collection<UInt8>) -> String {

@@ -1,5 +1,5 @@
 /// One event of interest about a device, as published to `iomt.observations.v1` (schemas/observation.v1.schema.json).
-public struct Observation: Codable, Sendable, Equatable {
+public struct Observation: Codable, Sendable, Hashable {
     /// What the observation is about; exactly the payload of that name is present.
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case dhcp, arp
@@ -23,24 +23,91 @@ public struct Observation: Codable, Sendable, Equatable {
     /// Innermost 802.1Q VLAN id, nil for untagged frames.
     public var vlan: Int?
     public var source: Source
-    public var dhcp: DHCPObservation?
-    public var arp: ARPObservation?
-    public var tcpSyn: TCPSynObservation?
-    public var tcpTimestamps: TCPTimestampsObservation?
-    public var tlsClientHello: TLSClientHelloObservation?
-    public var tlsCertificate: TLSCertificateObservation?
-    public var http: HTTPObservation?
-    public var dns: DNSObservation?
-    public var mdns: DNSObservation?
-    public var ssdp: SSDPObservation?
-    public var lldp: NeighborObservation?
-    public var cdp: NeighborObservation?
-    public var wsdiscovery: WSDiscoveryObservation?
-    public var dicomAssociation: DICOMAssociationObservation?
-    public var hl7Message: HL7MessageObservation?
-    public var flow: FlowObservation?
 
-    public struct Source: Codable, Sendable, Equatable {
+    // The payloads, each boxed: an observation stays a few words to move and copy, whichever payload it carries.
+    var _dhcp: Box<DHCPObservation>?
+    var _arp: Box<ARPObservation>?
+    var _tcpSyn: Box<TCPSynObservation>?
+    var _tcpTimestamps: Box<TCPTimestampsObservation>?
+    var _tlsClientHello: Box<TLSClientHelloObservation>?
+    var _tlsCertificate: Box<TLSCertificateObservation>?
+    var _http: Box<HTTPObservation>?
+    var _dns: Box<DNSObservation>?
+    var _mdns: Box<DNSObservation>?
+    var _ssdp: Box<SSDPObservation>?
+    var _lldp: Box<NeighborObservation>?
+    var _cdp: Box<NeighborObservation>?
+    var _wsdiscovery: Box<WSDiscoveryObservation>?
+    var _dicomAssociation: Box<DICOMAssociationObservation>?
+    var _hl7Message: Box<HL7MessageObservation>?
+    var _flow: Box<FlowObservation>?
+
+    public var dhcp: DHCPObservation? {
+        get { _dhcp?.value }
+        set { _dhcp = newValue.map(Box.init) }
+    }
+    public var arp: ARPObservation? {
+        get { _arp?.value }
+        set { _arp = newValue.map(Box.init) }
+    }
+    public var tcpSyn: TCPSynObservation? {
+        get { _tcpSyn?.value }
+        set { _tcpSyn = newValue.map(Box.init) }
+    }
+    public var tcpTimestamps: TCPTimestampsObservation? {
+        get { _tcpTimestamps?.value }
+        set { _tcpTimestamps = newValue.map(Box.init) }
+    }
+    public var tlsClientHello: TLSClientHelloObservation? {
+        get { _tlsClientHello?.value }
+        set { _tlsClientHello = newValue.map(Box.init) }
+    }
+    public var tlsCertificate: TLSCertificateObservation? {
+        get { _tlsCertificate?.value }
+        set { _tlsCertificate = newValue.map(Box.init) }
+    }
+    public var http: HTTPObservation? {
+        get { _http?.value }
+        set { _http = newValue.map(Box.init) }
+    }
+    public var dns: DNSObservation? {
+        get { _dns?.value }
+        set { _dns = newValue.map(Box.init) }
+    }
+    public var mdns: DNSObservation? {
+        get { _mdns?.value }
+        set { _mdns = newValue.map(Box.init) }
+    }
+    public var ssdp: SSDPObservation? {
+        get { _ssdp?.value }
+        set { _ssdp = newValue.map(Box.init) }
+    }
+    public var lldp: NeighborObservation? {
+        get { _lldp?.value }
+        set { _lldp = newValue.map(Box.init) }
+    }
+    public var cdp: NeighborObservation? {
+        get { _cdp?.value }
+        set { _cdp = newValue.map(Box.init) }
+    }
+    public var wsdiscovery: WSDiscoveryObservation? {
+        get { _wsdiscovery?.value }
+        set { _wsdiscovery = newValue.map(Box.init) }
+    }
+    public var dicomAssociation: DICOMAssociationObservation? {
+        get { _dicomAssociation?.value }
+        set { _dicomAssociation = newValue.map(Box.init) }
+    }
+    public var hl7Message: HL7MessageObservation? {
+        get { _hl7Message?.value }
+        set { _hl7Message = newValue.map(Box.init) }
+    }
+    public var flow: FlowObservation? {
+        get { _flow?.value }
+        set { _flow = newValue.map(Box.init) }
+    }
+
+    public struct Source: Codable, Sendable, Hashable {
         /// Absent on link types without MAC addresses (NULL/loopback, raw IP, cooked captures without one).
         public var mac: String?
         public var ip: String?
@@ -64,10 +131,81 @@ public struct Observation: Codable, Sendable, Equatable {
         self.dhcp = dhcp
         self.arp = arp
     }
+
+    // Codable by hand only because the payloads are boxed; the keys and their handling are those the compiler would
+    // synthesize for plain stored properties (absent optionals are left out, `schema_version` is required).
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, kind, deviceKey, time, sensorId, site, vlan, source
+        case dhcp, arp, tcpSyn, tcpTimestamps, tlsClientHello, tlsCertificate, http, dns, mdns, ssdp, lldp, cdp, wsdiscovery, dicomAssociation, hl7Message, flow
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try c.decode(Int.self, forKey: .schemaVersion)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        deviceKey = try c.decode(String.self, forKey: .deviceKey)
+        time = try c.decode(EventTime.self, forKey: .time)
+        sensorId = try c.decode(String.self, forKey: .sensorId)
+        site = try c.decode(String.self, forKey: .site)
+        vlan = try c.decodeIfPresent(Int.self, forKey: .vlan)
+        source = try c.decode(Source.self, forKey: .source)
+        dhcp = try c.decodeIfPresent(DHCPObservation.self, forKey: .dhcp)
+        arp = try c.decodeIfPresent(ARPObservation.self, forKey: .arp)
+        tcpSyn = try c.decodeIfPresent(TCPSynObservation.self, forKey: .tcpSyn)
+        tcpTimestamps = try c.decodeIfPresent(TCPTimestampsObservation.self, forKey: .tcpTimestamps)
+        tlsClientHello = try c.decodeIfPresent(TLSClientHelloObservation.self, forKey: .tlsClientHello)
+        tlsCertificate = try c.decodeIfPresent(TLSCertificateObservation.self, forKey: .tlsCertificate)
+        http = try c.decodeIfPresent(HTTPObservation.self, forKey: .http)
+        dns = try c.decodeIfPresent(DNSObservation.self, forKey: .dns)
+        mdns = try c.decodeIfPresent(DNSObservation.self, forKey: .mdns)
+        ssdp = try c.decodeIfPresent(SSDPObservation.self, forKey: .ssdp)
+        lldp = try c.decodeIfPresent(NeighborObservation.self, forKey: .lldp)
+        cdp = try c.decodeIfPresent(NeighborObservation.self, forKey: .cdp)
+        wsdiscovery = try c.decodeIfPresent(WSDiscoveryObservation.self, forKey: .wsdiscovery)
+        dicomAssociation = try c.decodeIfPresent(DICOMAssociationObservation.self, forKey: .dicomAssociation)
+        hl7Message = try c.decodeIfPresent(HL7MessageObservation.self, forKey: .hl7Message)
+        flow = try c.decodeIfPresent(FlowObservation.self, forKey: .flow)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(deviceKey, forKey: .deviceKey)
+        try c.encode(time, forKey: .time)
+        try c.encode(sensorId, forKey: .sensorId)
+        try c.encode(site, forKey: .site)
+        try c.encodeIfPresent(vlan, forKey: .vlan)
+        try c.encode(source, forKey: .source)
+        try c.encodeIfPresent(dhcp, forKey: .dhcp)
+        try c.encodeIfPresent(arp, forKey: .arp)
+        try c.encodeIfPresent(tcpSyn, forKey: .tcpSyn)
+        try c.encodeIfPresent(tcpTimestamps, forKey: .tcpTimestamps)
+        try c.encodeIfPresent(tlsClientHello, forKey: .tlsClientHello)
+        try c.encodeIfPresent(tlsCertificate, forKey: .tlsCertificate)
+        try c.encodeIfPresent(http, forKey: .http)
+        try c.encodeIfPresent(dns, forKey: .dns)
+        try c.encodeIfPresent(mdns, forKey: .mdns)
+        try c.encodeIfPresent(ssdp, forKey: .ssdp)
+        try c.encodeIfPresent(lldp, forKey: .lldp)
+        try c.encodeIfPresent(cdp, forKey: .cdp)
+        try c.encodeIfPresent(wsdiscovery, forKey: .wsdiscovery)
+        try c.encodeIfPresent(dicomAssociation, forKey: .dicomAssociation)
+        try c.encodeIfPresent(hl7Message, forKey: .hl7Message)
+        try c.encodeIfPresent(flow, forKey: .flow)
+    }
+}
+
+/// An immutable heap box for a payload; equal and hashed by its value.
+final class Box<Value: Hashable & Sendable>: Hashable, Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+    static func == (a: Box, b: Box) -> Bool { a === b || a.value == b.value }
+    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 }
 
 /// A DHCPv4 message, reduced to what identifies the device.
-public struct DHCPObservation: Codable, Sendable, Equatable {
+public struct DHCPObservation: Codable, Sendable, Hashable {
     public var op: String
     public var messageType: String?
     public var transactionId: UInt32
@@ -114,7 +252,7 @@ public struct DHCPObservation: Codable, Sendable, Equatable {
 }
 
 /// An ARP message.
-public struct ARPObservation: Codable, Sendable, Equatable {
+public struct ARPObservation: Codable, Sendable, Hashable {
     public var operation: String
     public var senderMac: String
     public var senderIp: String

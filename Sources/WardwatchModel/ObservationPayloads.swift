@@ -3,7 +3,7 @@
 
 /// A key and a value. Maps are written as lists of these: the encoder's snake_case conversion would otherwise rewrite
 /// keys that come off the wire (a TXT key `usb_MDL` must stay as it is).
-public struct KeyValue: Codable, Sendable, Equatable, Hashable {
+public struct KeyValue: Codable, Sendable, Hashable {
     public var key: String
     public var value: String
     public init(_ key: String, _ value: String) {
@@ -14,7 +14,7 @@ public struct KeyValue: Codable, Sendable, Equatable, Hashable {
 
 /// The transport endpoints of the connection an observation came from, as the device (the observation's source) sees
 /// them: `local` is the device's side.
-public struct ConnectionEndpoints: Codable, Sendable, Equatable {
+public struct ConnectionEndpoints: Codable, Sendable, Hashable {
     public var transport: String
     public var localIp: String
     public var localPort: Int
@@ -31,7 +31,7 @@ public struct ConnectionEndpoints: Codable, Sendable, Equatable {
 }
 
 /// A TCP SYN (role client) or SYN+ACK (role server) in p0f v3 form.
-public struct TCPSynObservation: Codable, Sendable, Equatable {
+public struct TCPSynObservation: Codable, Sendable, Hashable {
     public var role: String
     public var connection: ConnectionEndpoints
     /// `ver:ittl:olen:mss:wsize,scale:olayout:quirks:pclass`, as p0f prints raw_sig.
@@ -60,7 +60,7 @@ public struct TCPSynObservation: Codable, Sendable, Equatable {
 }
 
 /// TCP timestamp samples of one connection, for clock-skew estimation: each `[packet time µs, TSval]`.
-public struct TCPTimestampsObservation: Codable, Sendable, Equatable {
+public struct TCPTimestampsObservation: Codable, Sendable, Hashable {
     public var connection: ConnectionEndpoints
     public var samples: [[Int64]]
 
@@ -71,7 +71,7 @@ public struct TCPTimestampsObservation: Codable, Sendable, Equatable {
 }
 
 /// A TLS ClientHello and its JA4 fingerprint.
-public struct TLSClientHelloObservation: Codable, Sendable, Equatable {
+public struct TLSClientHelloObservation: Codable, Sendable, Hashable {
     public var connection: ConnectionEndpoints
     public var ja4: String
     public var serverName: String?
@@ -97,7 +97,7 @@ public struct TLSClientHelloObservation: Codable, Sendable, Equatable {
 }
 
 /// A server certificate seen in a TLS 1.2 handshake (the observation's device is the server).
-public struct TLSCertificateObservation: Codable, Sendable, Equatable {
+public struct TLSCertificateObservation: Codable, Sendable, Hashable {
     public var connection: ConnectionEndpoints
     public var subject: String
     public var issuer: String
@@ -129,7 +129,7 @@ public struct TLSCertificateObservation: Codable, Sendable, Equatable {
 }
 
 /// An HTTP/1.x request or response head.
-public struct HTTPObservation: Codable, Sendable, Equatable {
+public struct HTTPObservation: Codable, Sendable, Hashable {
     public var connection: ConnectionEndpoints
     public var direction: String
     public var method: String?
@@ -155,8 +155,8 @@ public struct HTTPObservation: Codable, Sendable, Equatable {
 }
 
 /// A DNS or mDNS message, reduced to names and the records that describe devices and services.
-public struct DNSObservation: Codable, Sendable, Equatable {
-    public struct Record: Codable, Sendable, Equatable {
+public struct DNSObservation: Codable, Sendable, Hashable {
+    public struct Record: Codable, Sendable, Hashable {
         public var name: String
         public var type: String
         public var value: String
@@ -182,7 +182,7 @@ public struct DNSObservation: Codable, Sendable, Equatable {
 }
 
 /// An SSDP (UPnP discovery) message.
-public struct SSDPObservation: Codable, Sendable, Equatable {
+public struct SSDPObservation: Codable, Sendable, Hashable {
     public var startLine: String
     public var server: String?
     public var usn: String?
@@ -206,7 +206,7 @@ public struct SSDPObservation: Codable, Sendable, Equatable {
 }
 
 /// What a switch or device announces over LLDP (with LLDP-MED inventory and location) or CDP.
-public struct NeighborObservation: Codable, Sendable, Equatable {
+public struct NeighborObservation: Codable, Sendable, Hashable {
     public var chassisId: String?
     public var portId: String?
     public var portDescription: String?
@@ -245,7 +245,7 @@ public struct NeighborObservation: Codable, Sendable, Equatable {
 }
 
 /// A WS-Discovery message as IEEE 11073 SDC devices send it.
-public struct WSDiscoveryObservation: Codable, Sendable, Equatable {
+public struct WSDiscoveryObservation: Codable, Sendable, Hashable {
     public var message: String
     public var endpointReference: String?
     public var types: [String]
@@ -267,7 +267,7 @@ public struct WSDiscoveryObservation: Codable, Sendable, Equatable {
 }
 
 /// A DICOM association request, acceptance or rejection: association fields only.
-public struct DICOMAssociationObservation: Codable, Sendable, Equatable {
+public struct DICOMAssociationObservation: Codable, Sendable, Hashable {
     public var connection: ConnectionEndpoints
     public var pdu: String
     public var calledAeTitle: String?
@@ -303,8 +303,8 @@ public struct DICOMAssociationObservation: Codable, Sendable, Equatable {
 }
 
 /// An HL7 v2 message over MLLP: MSH header fields and device identifiers only, never patient data.
-public struct HL7MessageObservation: Codable, Sendable, Equatable {
-    public struct DeviceIdentifier: Codable, Sendable, Equatable {
+public struct HL7MessageObservation: Codable, Sendable, Hashable {
+    public struct DeviceIdentifier: Codable, Sendable, Hashable {
         /// `PRT-10` (UDI) or `OBX-18` (equipment instance identifier).
         public var field: String
         public var value: String
@@ -342,7 +342,7 @@ public struct HL7MessageObservation: Codable, Sendable, Equatable {
 }
 
 /// A flow summary over one reporting interval; `connection.local` is the initiator.
-public struct FlowObservation: Codable, Sendable, Equatable {
+public struct FlowObservation: Codable, Sendable, Hashable {
     public var connection: ConnectionEndpoints
     public var packetsOut: Int
     public var packetsIn: Int

@@ -98,8 +98,18 @@ public final class StreamsService: Sendable {
         do {
             try await coordinator.prepare()
             try consumer.subscribe(topology.sourceTopics)
+            let tickerFailure = ErrorSlot()
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await self.coordinator.tickUntilCancelled() }
+                group.addTask {
+                    do {
+                        try await self.coordinator.tickUntilCancelled()
+                    } catch is CancellationError {
+                    } catch {
+                        // A failed interval commit stops the instance: ending the batches ends the loop below.
+                        tickerFailure.set(error)
+                        await self.consumer.close()
+                    }
+                }
                 do {
                     for try await batch in consumer.batches {
                         try await coordinator.process(batch)
@@ -111,6 +121,7 @@ public final class StreamsService: Sendable {
                 }
                 group.cancelAll()
             }
+            if let failure = tickerFailure.value { throw failure }
         } catch {
             coordinator.logger.error("stream processing stopped", metadata: ["error": "\(error)"])
             await shutdown()
@@ -434,6 +445,13 @@ final class StreamsCoordinator: @unchecked Sendable {
         }
         await lock.unlock()
     }
+}
+
+/// The first error a background task hit, for the task that owns it to rethrow.
+final class ErrorSlot: Sendable {
+    private let slot = Mutex<(any Error)?>(nil)
+    func set(_ error: any Error) { slot.withLock { $0 = $0 ?? error } }
+    var value: (any Error)? { slot.withLock { $0 } }
 }
 
 /// Carries a non-Sendable value across a synchronous hand-off that the lock already serialises.

@@ -1,0 +1,285 @@
+/// Appends JSON as UTF-8 bytes to a reusable buffer, in exactly the dialect of `WardwatchJSON`'s encoder: no
+/// whitespace, no escaped slashes, `\"` `\\` `\b` `\f` `\n` `\r` `\t` and `\u00xx` (lowercase hex) for the other
+/// control characters, everything else (DEL and all non-ASCII) as is. Callers write an object's keys in sorted order;
+/// the writer only places the commas.
+///
+/// The buffer is raw memory the writer owns (no copy-on-write checks per byte), so the writer cannot be copied.
+public struct JSONWriter: ~Copyable, @unchecked Sendable {
+    private var bytes: ByteBuffer
+    /// True after a value, so the next key or array element is preceded by a comma.
+    private var needsComma = false
+
+    public init(capacity: Int = 4096) {
+        bytes = ByteBuffer(capacity: capacity)
+    }
+
+    /// Bytes written so far.
+    public var count: Int { bytes.count }
+
+    /// A copy of the bytes written so far.
+    public var written: [UInt8] { bytes.withBytes { Array($0) } }
+
+    /// The bytes written so far, without copying them.
+    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try bytes.withBytes(body) }
+
+    /// Forgets the bytes, keeping the buffer's capacity.
+    public mutating func reset() {
+        bytes.count = 0
+        needsComma = false
+    }
+
+    /// Ends a record with a newline (JSON lines).
+    public mutating func newline() {
+        bytes.append(0x0A)
+        needsComma = false
+    }
+
+    // MARK: Structure
+
+    @inline(__always)
+    private mutating func separator() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    @inline(__always)
+    mutating func raw(_ text: StaticString) {
+        bytes.append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    public mutating func beginObject() {
+        separator()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    public mutating func beginArray() {
+        separator()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// Writes `"name":`. `name` is a plain key (no character that needs escaping), given in sorted order.
+    @inline(__always)
+    public mutating func key(_ name: StaticString) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        raw(name)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    // MARK: Values
+
+    public mutating func string(_ value: String) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { appendEscaped($0) }
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    public mutating func bool(_ value: Bool) {
+        separator()
+        value ? raw("true") : raw("false")
+        needsComma = true
+    }
+
+    public mutating func int(_ value: Int) { int64(Int64(value)) }
+
+    public mutating func int64(_ value: Int64) {
+        separator()
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude)
+        needsComma = true
+    }
+
+    public mutating func uint32(_ value: UInt32) {
+        separator()
+        appendDigits(UInt64(value))
+        needsComma = true
+    }
+
+    /// RFC 3339, as `EventTime.description` writes it, as a JSON string.
+    public mutating func time(_ time: EventTime) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        let micros = ((time.microseconds % 1_000_000) + 1_000_000) % 1_000_000
+        let totalSeconds = (time.microseconds - micros) / 1_000_000
+        let secondsOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
+        let days = (totalSeconds - secondsOfDay) / 86_400
+        let (y, m, d) = EventTime.civil(fromDays: days)
+        padded(y, 4)
+        bytes.append(UInt8(ascii: "-"))
+        padded(m, 2)
+        bytes.append(UInt8(ascii: "-"))
+        padded(d, 2)
+        bytes.append(UInt8(ascii: "T"))
+        padded(secondsOfDay / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        padded(secondsOfDay % 3600 / 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        padded(secondsOfDay % 60, 2)
+        bytes.append(UInt8(ascii: "."))
+        padded(micros, 6)
+        bytes.append(UInt8(ascii: "Z"))
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    public mutating func stringArray(_ values: [String]) {
+        beginArray()
+        for value in values { string(value) }
+        endArray()
+    }
+
+    public mutating func intArray(_ values: [Int]) {
+        beginArray()
+        for value in values { int(value) }
+        endArray()
+    }
+
+    // MARK: Optional members: nothing at all when absent, as the synthesized Codable conformances do.
+
+    @inline(__always)
+    public mutating func member(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        string(value)
+    }
+
+    @inline(__always)
+    public mutating func member(_ name: StaticString, _ value: Int?) {
+        guard let value else { return }
+        key(name)
+        int(value)
+    }
+
+    // MARK: Bytes
+
+    /// Digits of `value`, most significant first.
+    private mutating func appendDigits(_ value: UInt64) {
+        if value < 10 {
+            bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while rest > 0 {
+                buffer[23 - count] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
+                rest /= 10
+                count += 1
+            }
+            bytes.append(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
+    }
+
+    /// `value` in decimal, left-padded with zeros to `width` characters (a minus sign counts as one, as in
+    /// `EventTime.description`).
+    private mutating func padded(_ value: Int64, _ width: Int) {
+        var length = value < 0 ? 2 : 1
+        var rest = value.magnitude
+        while rest >= 10 {
+            rest /= 10
+            length += 1
+        }
+        for _ in length..<max(width, length) { bytes.append(UInt8(ascii: "0")) }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude)
+    }
+
+    /// Appends UTF-8 text, escaped for a JSON string: runs of plain bytes are copied at once.
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard let base = utf8.baseAddress else { return }
+        var runStart = 0
+        var i = 0
+        let count = utf8.count
+        while i < count {
+            let byte = base[i]
+            if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
+                i += 1
+                continue
+            }
+            if runStart < i { bytes.append(UnsafeRawBufferPointer(start: base + runStart, count: i - runStart)) }
+            bytes.append(UInt8(ascii: "\\"))
+            switch byte {
+            case 0x22: bytes.append(UInt8(ascii: "\""))
+            case 0x5C: bytes.append(UInt8(ascii: "\\"))
+            case 0x08: bytes.append(UInt8(ascii: "b"))
+            case 0x0C: bytes.append(UInt8(ascii: "f"))
+            case 0x0A: bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "t"))
+            default:
+                raw("u00")
+                bytes.append(Self.hexDigit(byte >> 4))
+                bytes.append(Self.hexDigit(byte & 0x0F))
+            }
+            i += 1
+            runStart = i
+        }
+        if runStart < count { bytes.append(UnsafeRawBufferPointer(start: base + runStart, count: count - runStart)) }
+    }
+}
+
+extension JSONWriter {
+    /// The lowercase hex digit of a nibble (0 to 15).
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
+}
+
+/// Growable raw bytes owned by one writer.
+struct ByteBuffer: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        base[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress else { return }
+        if count + bytes.count > capacity { grow(to: count + bytes.count) }
+        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    private mutating func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBase.update(from: base, count: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+}

@@ -1,0 +1,311 @@
+/// Observations written by hand with `JSONWriter`, byte-identical to `WardwatchJSON.encode` (snake_case keys in
+/// sorted order, absent optionals left out) and many times faster. The Codable conformances stay: they decode, and
+/// tests use them as the reference. A new field must be added here too (the byte-identity test fails until it is).
+extension Observation {
+    /// Appends this observation as one JSON object.
+    public func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        if let box = _arp { w.key("arp"); box.value.writeJSON(to: &w) }
+        if let box = _cdp { w.key("cdp"); box.value.writeJSON(to: &w) }
+        w.key("device_key"); w.string(deviceKey)
+        if let box = _dhcp { w.key("dhcp"); box.value.writeJSON(to: &w) }
+        if let box = _dicomAssociation { w.key("dicom_association"); box.value.writeJSON(to: &w) }
+        if let box = _dns { w.key("dns"); box.value.writeJSON(to: &w) }
+        if let box = _flow { w.key("flow"); box.value.writeJSON(to: &w) }
+        if let box = _hl7Message { w.key("hl7_message"); box.value.writeJSON(to: &w) }
+        if let box = _http { w.key("http"); box.value.writeJSON(to: &w) }
+        w.key("kind"); w.string(kind.rawValue)
+        if let box = _lldp { w.key("lldp"); box.value.writeJSON(to: &w) }
+        if let box = _mdns { w.key("mdns"); box.value.writeJSON(to: &w) }
+        w.key("schema_version"); w.int(schemaVersion)
+        w.key("sensor_id"); w.string(sensorId)
+        w.key("site"); w.string(site)
+        w.key("source")
+        w.beginObject()
+        w.member("ip", source.ip)
+        w.member("mac", source.mac)
+        w.endObject()
+        if let box = _ssdp { w.key("ssdp"); box.value.writeJSON(to: &w) }
+        if let box = _tcpSyn { w.key("tcp_syn"); box.value.writeJSON(to: &w) }
+        if let box = _tcpTimestamps { w.key("tcp_timestamps"); box.value.writeJSON(to: &w) }
+        w.key("time"); w.time(time)
+        if let box = _tlsCertificate { w.key("tls_certificate"); box.value.writeJSON(to: &w) }
+        if let box = _tlsClientHello { w.key("tls_client_hello"); box.value.writeJSON(to: &w) }
+        w.member("vlan", vlan)
+        if let box = _wsdiscovery { w.key("wsdiscovery"); box.value.writeJSON(to: &w) }
+        w.endObject()
+    }
+}
+
+extension DHCPObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("client_id", clientId)
+        w.member("client_ip", clientIp)
+        w.key("client_mac"); w.string(clientMac)
+        w.member("hostname", hostname)
+        w.member("max_message_size", maxMessageSize)
+        w.member("message_type", messageType)
+        w.key("op"); w.string(op)
+        w.key("option_codes"); w.intArray(optionCodes)
+        if let parameterRequestList { w.key("parameter_request_list"); w.intArray(parameterRequestList) }
+        w.member("relay_ip", relayIp)
+        w.member("requested_ip", requestedIp)
+        w.member("server_identifier", serverIdentifier)
+        w.member("server_ip", serverIp)
+        w.key("transaction_id"); w.uint32(transactionId)
+        w.member("vendor_class", vendorClass)
+        w.member("your_ip", yourIp)
+        w.endObject()
+    }
+}
+
+extension ARPObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("gratuitous"); w.bool(gratuitous)
+        w.key("operation"); w.string(operation)
+        w.key("sender_ip"); w.string(senderIp)
+        w.key("sender_mac"); w.string(senderMac)
+        w.key("target_ip"); w.string(targetIp)
+        w.key("target_mac"); w.string(targetMac)
+        w.endObject()
+    }
+}
+
+extension KeyValue {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("key"); w.string(key)
+        w.key("value"); w.string(value)
+        w.endObject()
+    }
+
+    static func writeJSON(_ pairs: [KeyValue], to w: inout JSONWriter) {
+        w.beginArray()
+        for pair in pairs { pair.writeJSON(to: &w) }
+        w.endArray()
+    }
+}
+
+extension ConnectionEndpoints {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("local_ip"); w.string(localIp)
+        w.key("local_port"); w.int(localPort)
+        w.key("remote_ip"); w.string(remoteIp)
+        w.key("remote_port"); w.int(remotePort)
+        w.key("transport"); w.string(transport)
+        w.endObject()
+    }
+}
+
+extension TCPSynObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("connection"); connection.writeJSON(to: &w)
+        w.member("mss", mss)
+        w.key("options"); w.stringArray(options)
+        w.key("quirks"); w.stringArray(quirks)
+        w.key("role"); w.string(role)
+        w.key("signature"); w.string(signature)
+        w.key("ttl"); w.int(ttl)
+        w.key("window"); w.int(window)
+        w.member("window_scale", windowScale)
+        w.endObject()
+    }
+}
+
+extension TCPTimestampsObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("samples")
+        w.beginArray()
+        for sample in samples {
+            w.beginArray()
+            for value in sample { w.int64(value) }
+            w.endArray()
+        }
+        w.endArray()
+        w.endObject()
+    }
+}
+
+extension TLSClientHelloObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("alpn"); w.stringArray(alpn)
+        w.key("cipher_suites"); w.intArray(cipherSuites)
+        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("extensions"); w.intArray(extensions)
+        w.key("ja4"); w.string(ja4)
+        w.member("server_name", serverName)
+        w.key("signature_algorithms"); w.intArray(signatureAlgorithms)
+        w.key("supported_versions"); w.intArray(supportedVersions)
+        w.endObject()
+    }
+}
+
+extension TLSCertificateObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("issuer"); w.string(issuer)
+        w.member("key_bits", keyBits)
+        w.key("key_type"); w.string(keyType)
+        w.key("not_after"); w.string(notAfter)
+        w.key("not_before"); w.string(notBefore)
+        w.key("self_signed"); w.bool(selfSigned)
+        w.key("serial_number"); w.string(serialNumber)
+        w.key("sha256"); w.string(sha256)
+        w.key("subject"); w.string(subject)
+        w.key("subject_alt_names"); w.stringArray(subjectAltNames)
+        w.endObject()
+    }
+}
+
+extension HTTPObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("direction"); w.string(direction)
+        w.member("host", host)
+        w.member("method", method)
+        w.member("path", path)
+        w.member("server", server)
+        w.member("status", status)
+        w.member("user_agent", userAgent)
+        w.endObject()
+    }
+}
+
+extension DNSObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("answers"); Self.writeJSON(answers, to: &w)
+        w.key("model_fields"); KeyValue.writeJSON(modelFields, to: &w)
+        w.key("questions"); Self.writeJSON(questions, to: &w)
+        w.key("response"); w.bool(response)
+        w.endObject()
+    }
+
+    static func writeJSON(_ records: [Record], to w: inout JSONWriter) {
+        w.beginArray()
+        for record in records {
+            w.beginObject()
+            w.key("name"); w.string(record.name)
+            w.key("type"); w.string(record.type)
+            w.key("value"); w.string(record.value)
+            w.endObject()
+        }
+        w.endArray()
+    }
+}
+
+extension SSDPObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("location", location)
+        w.member("notification_type", notificationType)
+        w.member("search_target", searchTarget)
+        w.member("server", server)
+        w.key("start_line"); w.string(startLine)
+        w.member("user_agent", userAgent)
+        w.member("usn", usn)
+        w.endObject()
+    }
+}
+
+extension NeighborObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("capabilities"); w.stringArray(capabilities)
+        w.member("chassis_id", chassisId)
+        w.key("civic_location"); KeyValue.writeJSON(civicLocation, to: &w)
+        w.key("inventory"); KeyValue.writeJSON(inventory, to: &w)
+        w.key("management_addresses"); w.stringArray(managementAddresses)
+        w.member("native_vlan", nativeVlan)
+        w.member("platform", platform)
+        w.member("port_description", portDescription)
+        w.member("port_id", portId)
+        w.member("software_version", softwareVersion)
+        w.member("system_description", systemDescription)
+        w.member("system_name", systemName)
+        w.endObject()
+    }
+}
+
+extension WSDiscoveryObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("endpoint_reference", endpointReference)
+        w.key("message"); w.string(message)
+        w.member("metadata_version", metadataVersion)
+        w.key("scopes"); w.stringArray(scopes)
+        w.key("types"); w.stringArray(types)
+        w.key("xaddrs"); w.stringArray(xaddrs)
+        w.endObject()
+    }
+}
+
+extension DICOMAssociationObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("abstract_syntaxes"); w.stringArray(abstractSyntaxes)
+        w.member("application_context", applicationContext)
+        w.member("called_ae_title", calledAeTitle)
+        w.member("calling_ae_title", callingAeTitle)
+        w.key("connection"); connection.writeJSON(to: &w)
+        w.member("implementation_class_uid", implementationClassUid)
+        w.member("implementation_version_name", implementationVersionName)
+        w.key("pdu"); w.string(pdu)
+        w.member("reject_reason", rejectReason)
+        w.member("reject_result", rejectResult)
+        w.member("reject_source", rejectSource)
+        w.member("user_identity_type", userIdentityType)
+        w.endObject()
+    }
+}
+
+extension HL7MessageObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("device_identifiers")
+        w.beginArray()
+        for identifier in deviceIdentifiers {
+            w.beginObject()
+            w.key("field"); w.string(identifier.field)
+            w.key("value"); w.string(identifier.value)
+            w.endObject()
+        }
+        w.endArray()
+        w.member("message_type", messageType)
+        w.member("processing_id", processingId)
+        w.member("receiving_application", receivingApplication)
+        w.member("receiving_facility", receivingFacility)
+        w.member("sending_application", sendingApplication)
+        w.member("sending_facility", sendingFacility)
+        w.member("version", version)
+        w.endObject()
+    }
+}
+
+extension FlowObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("application_protocols"); w.stringArray(applicationProtocols)
+        w.key("bytes_in"); w.int(bytesIn)
+        w.key("bytes_out"); w.int(bytesOut)
+        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("end_reason"); w.string(endReason)
+        w.key("first_time"); w.time(firstTime)
+        w.key("last_time"); w.time(lastTime)
+        w.key("packets_in"); w.int(packetsIn)
+        w.key("packets_out"); w.int(packetsOut)
+        w.key("tcp_flags_in"); w.stringArray(tcpFlagsIn)
+        w.key("tcp_flags_out"); w.stringArray(tcpFlagsOut)
+        w.endObject()
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Testing
+import WardwatchCapture
+import WardwatchDecoders
+import WardwatchModel
+
+/// The hand-written observation JSON must be the Codable encoder's output, byte for byte.
+@Suite("Observation JSON writer")
+struct JSONWriterTests {
+    static let sharedPcaps = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/pcaps").path
+    static var hasShared: Bool { FileManager.default.fileExists(atPath: sharedPcaps) }
+
+    static func written(_ observation: Observation) -> [UInt8] {
+        var writer = JSONWriter()
+        observation.writeJSON(to: &writer)
+        return writer.written
+    }
+
+    /// Every observation of a capture, including what `finish` reports at its end.
+    static func allObservations(_ path: String) throws -> [Observation] {
+        let source = try PcapSource(file: path)
+        var extractor = ObservationExtractor(
+            sensor: SensorIdentity(sensorId: "test \"sensor\"", site: "ward/4\\b"), announcementRefresh: 0)
+        var output: [Observation] = []
+        while try source.next({ bytes, length, time in
+            extractor.extract(bytes, originalLength: length, linkType: source.linkType, time: time, into: &output)
+        }) == .packet {}
+        extractor.finish(into: &output)
+        return output
+    }
+
+    static func expectIdentical(_ observations: [Observation], _ label: String) throws -> Int {
+        var mismatches = 0
+        for observation in observations {
+            let reference = try WardwatchJSON.encode(observation)
+            let ours = written(observation)
+            if reference != ours {
+                mismatches += 1
+                if mismatches <= 3 {
+                    Issue.record("\(label): \(String(decoding: ours, as: UTF8.self)) != \(String(decoding: reference, as: UTF8.self))")
+                }
+            }
+        }
+        #expect(mismatches == 0, "\(label): \(mismatches) of \(observations.count) differ")
+        return observations.count
+    }
+
+    @Test("byte-identical to the Codable encoder on the ward sample")
+    func wardSample() throws {
+        let count = try Self.expectIdentical(Self.allObservations(Fixtures.wardSample), "ward-sample")
+        #expect(count > 10)
+    }
+
+    @Test("byte-identical to the Codable encoder on every shared capture", .enabled(if: hasShared, "needs ../shared/pcaps"))
+    func sharedCaptures() throws {
+        let files = (FileManager.default.enumerator(atPath: Self.sharedPcaps)?.compactMap { $0 as? String } ?? [])
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted()
+        var total = 0
+        var kinds = Set<Observation.Kind>()
+        for file in files {
+            // A few captures have link types Wardwatch does not read (Cisco HDLC): they yield nothing to compare.
+            guard let observations = try? Self.allObservations(Self.sharedPcaps + "/" + file) else { continue }
+            total += try Self.expectIdentical(observations, file)
+            kinds.formUnion(observations.map(\.kind))
+        }
+        #expect(total > 5_000, "\(total) observations")
+        #expect(kinds.count >= 14, "kinds seen: \(kinds.map(\.rawValue).sorted())")
+    }
+
+    /// Every field of every payload set, with texts that need escaping and numbers at their limits.
+    @Test("byte-identical on synthetic observations with every field, every escape and extreme numbers")
+    func synthetic() throws {
+        var all = ""
+        for byte in UInt8(0)...0x7F { all.unicodeScalars.append(Unicode.Scalar(byte)) }
+        let texts = [all, "", "é ü 中文 😀 \u{2028}\u{2029}\u{FEFF}\u{85}\u{FFFD}", "a/b\\c\"d", "plain"]
+        let connection = ConnectionEndpoints(transport: texts[3], localIp: "10.0.0.1", localPort: 0, remoteIp: "::1", remotePort: 65535)
+        var observations: [Observation] = []
+        for (index, text) in texts.enumerated() {
+            let number = [Int.min, -1, 0, 9, 10, Int.max][index % 6]
+            let times = [EventTime(microseconds: 0), EventTime(microseconds: -1), EventTime(microseconds: 1_772_438_401_123_456),
+                         EventTime(microseconds: 400_000_000_000_000_000), EventTime(microseconds: -70_000_000_000_000_000)]
+            var o = Observation(
+                kind: Observation.Kind.allCases[index % Observation.Kind.allCases.count], deviceKey: text, time: times[index],
+                sensorId: text, site: text, vlan: index == 1 ? nil : number, source: .init(mac: index == 2 ? nil : text, ip: text),
+                dhcp: DHCPObservation(
+                    op: text, messageType: text, transactionId: index == 0 ? UInt32.max : UInt32(index), clientMac: text,
+                    clientIp: text, yourIp: text, serverIp: text, relayIp: text, requestedIp: text, serverIdentifier: text,
+                    hostname: text, vendorClass: text, clientId: text, maxMessageSize: number,
+                    parameterRequestList: [number, 1, 2], optionCodes: [53, number]),
+                arp: ARPObservation(operation: text, senderMac: text, senderIp: text, targetMac: text, targetIp: text, gratuitous: index % 2 == 0))
+            o.tcpSyn = TCPSynObservation(
+                role: text, connection: connection, signature: text, ttl: number, window: number, mss: number, windowScale: number,
+                options: [text, text], quirks: [text])
+            o.tcpTimestamps = TCPTimestampsObservation(connection: connection, samples: [[Int64.min, Int64.max], [], [0]])
+            o.tlsClientHello = TLSClientHelloObservation(
+                connection: connection, ja4: text, serverName: text, alpn: [text], supportedVersions: [number],
+                cipherSuites: [1, 2], extensions: [], signatureAlgorithms: [number])
+            o.tlsCertificate = TLSCertificateObservation(
+                connection: connection, subject: text, issuer: text, serialNumber: text, notBefore: text, notAfter: text,
+                keyType: text, keyBits: number, selfSigned: true, sha256: text, subjectAltNames: [text, ""])
+            o.http = HTTPObservation(
+                connection: connection, direction: text, method: text, host: text, path: text, status: number, userAgent: text, server: text)
+            let dns = DNSObservation(
+                response: index % 2 == 1, questions: [.init(name: text, type: text, value: "")],
+                answers: [.init(name: text, type: "TXT", value: text), .init(name: "", type: "", value: "")],
+                modelFields: [KeyValue(text, text), KeyValue("usb_MDL", "x")])
+            o.dns = dns
+            o.mdns = dns
+            o.ssdp = SSDPObservation(
+                startLine: text, server: text, usn: text, location: text, notificationType: text, searchTarget: text, userAgent: text)
+            let neighbor = NeighborObservation(
+                chassisId: text, portId: text, portDescription: text, systemName: text, systemDescription: text, platform: text,
+                softwareVersion: text, capabilities: [text], managementAddresses: [text], nativeVlan: number,
+                inventory: [KeyValue(text, text)], civicLocation: [KeyValue("country", text)])
+            o.lldp = neighbor
+            o.cdp = neighbor
+            o.wsdiscovery = WSDiscoveryObservation(
+                message: text, endpointReference: text, types: [text], scopes: [text], xaddrs: [text], metadataVersion: number)
+            o.dicomAssociation = DICOMAssociationObservation(
+                connection: connection, pdu: text, calledAeTitle: text, callingAeTitle: text, applicationContext: text,
+                abstractSyntaxes: [text], implementationClassUid: text, implementationVersionName: text, userIdentityType: number,
+                rejectResult: number, rejectSource: number, rejectReason: number)
+            o.hl7Message = HL7MessageObservation(
+                connection: connection, sendingApplication: text, sendingFacility: text, receivingApplication: text,
+                receivingFacility: text, messageType: text, processingId: text, version: text,
+                deviceIdentifiers: [.init(field: text, value: text)])
+            o.flow = FlowObservation(
+                connection: connection, packetsOut: number, packetsIn: 0, bytesOut: number, bytesIn: 1, firstTime: times[index],
+                lastTime: times[(index + 1) % times.count], tcpFlagsOut: [text], tcpFlagsIn: [], applicationProtocols: [text],
+                endReason: text)
+            observations.append(o)
+            // The same with every optional absent.
+            var sparse = Observation(kind: .flow, deviceKey: text, time: times[index], sensorId: "", site: "", vlan: nil, source: .init(mac: nil, ip: nil))
+            sparse.dhcp = DHCPObservation(op: "request", messageType: nil, transactionId: 0, clientMac: text, optionCodes: [])
+            sparse.tcpSyn = TCPSynObservation(
+                role: "client", connection: connection, signature: "", ttl: 64, window: 0, mss: nil, windowScale: nil, options: [], quirks: [])
+            sparse.tlsClientHello = TLSClientHelloObservation(
+                connection: connection, ja4: "", serverName: nil, alpn: [], supportedVersions: [], cipherSuites: [], extensions: [],
+                signatureAlgorithms: [])
+            sparse.tlsCertificate = TLSCertificateObservation(
+                connection: connection, subject: "", issuer: "", serialNumber: "", notBefore: "", notAfter: "", keyType: "",
+                keyBits: nil, selfSigned: false, sha256: "", subjectAltNames: [])
+            sparse.http = HTTPObservation(
+                connection: connection, direction: "", method: nil, host: nil, path: nil, status: nil, userAgent: nil, server: nil)
+            sparse.ssdp = SSDPObservation(
+                startLine: "", server: nil, usn: nil, location: nil, notificationType: nil, searchTarget: nil, userAgent: nil)
+            sparse.lldp = NeighborObservation()
+            sparse.wsdiscovery = WSDiscoveryObservation(
+                message: "", endpointReference: nil, types: [], scopes: [], xaddrs: [], metadataVersion: nil)
+            sparse.dicomAssociation = DICOMAssociationObservation(
+                connection: connection, pdu: "", calledAeTitle: nil, callingAeTitle: nil, applicationContext: nil,
+                abstractSyntaxes: [], implementationClassUid: nil, implementationVersionName: nil, userIdentityType: nil)
+            sparse.hl7Message = HL7MessageObservation(
+                connection: connection, sendingApplication: nil, sendingFacility: nil, receivingApplication: nil,
+                receivingFacility: nil, messageType: nil, processingId: nil, version: nil, deviceIdentifiers: [])
+            observations.append(sparse)
+        }
+        _ = try Self.expectIdentical(observations, "synthetic")
+    }
+
+    @Test("the writer's buffer is reused across records")
+    func reuse() throws {
+        let observations = try Self.allObservations(Fixtures.wardSample)
+        var writer = JSONWriter()
+        var expected: [UInt8] = []
+        for observation in observations {
+            observation.writeJSON(to: &writer)
+            writer.newline()
+            expected += try WardwatchJSON.encode(observation) + [0x0A]
+        }
+        #expect(writer.written == expected)
+        writer.reset()
+        #expect(writer.count == 0)
+        observations[0].writeJSON(to: &writer)
+        #expect(writer.written == (try WardwatchJSON.encode(observations[0])))
+        // Past the initial capacity: the buffer grows and keeps what was written.
+        var small = JSONWriter(capacity: 1)
+        for observation in observations { observation.writeJSON(to: &small); small.newline() }
+        #expect(small.written == expected)
+    }
+}

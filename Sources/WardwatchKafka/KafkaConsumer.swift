@@ -235,7 +235,13 @@ final class ConsumerPoller: @unchecked Sendable {
     private let stopped = Atomic<Bool>(false)
     /// Only touched on the poll thread (rebalance callbacks run there too).
     private var builder: ConsumerBatchBuilder
-    private let rewinds = Mutex<[(offsets: [TopicPartitionOffset], done: @Sendable (Result<Void, KafkaError>) -> Void)]>([])
+    private let rewinds = Mutex<RewindQueue>(RewindQueue())
+
+    struct RewindQueue {
+        var pending: [(offsets: [TopicPartitionOffset], done: @Sendable (Result<Void, KafkaError>) -> Void)] = []
+        /// Set when the poll thread has stopped: later requests fail at once instead of waiting forever.
+        var closed = false
+    }
 
     init(handle: KafkaClientHandle, hooks: RebalanceHooks, maxBatchSize: Int, channel: BatchChannel, logger: Logger) {
         self.handle = handle
@@ -284,7 +290,7 @@ final class ConsumerPoller: @unchecked Sendable {
             }
             if !builder.isEmpty {
                 channel.push(builder.take()) {
-                    !stopRequested.load(ordering: .acquiring) && rewinds.withLock { $0.isEmpty }
+                    !stopRequested.load(ordering: .acquiring) && rewinds.withLock { $0.pending.isEmpty }
                 }
             }
         }
@@ -294,20 +300,30 @@ final class ConsumerPoller: @unchecked Sendable {
                 logger.warning("consumer close", metadata: ["error": "\(KafkaError.text(err))"])
             }
         }
+        let abandoned = rewinds.withLock { queue in
+            queue.closed = true
+            defer { queue.pending.removeAll() }
+            return queue.pending
+        }
+        for request in abandoned { request.done(.failure(KafkaError(message: "rewind: the consumer is closed"))) }
         channel.finish(failure: fatal)
         finished.leave()
     }
 
     func requestRewind(_ offsets: [TopicPartitionOffset], done: @escaping @Sendable (Result<Void, KafkaError>) -> Void) {
-        rewinds.withLock { $0.append((offsets, done)) }
+        let accepted = rewinds.withLock { queue in
+            if !queue.closed { queue.pending.append((offsets, done)) }
+            return !queue.closed
+        }
+        if !accepted { done(.failure(KafkaError(message: "rewind: the consumer is closed"))) }
     }
 
     /// Drops buffered records of the rewound partitions, then seeks them (librdkafka drops its own prefetched
     /// records of a seeked partition).
     private func performRewinds() {
-        let requests = rewinds.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
+        let requests = rewinds.withLock { queue in
+            defer { queue.pending.removeAll() }
+            return queue.pending
         }
         for request in requests {
             let partitions = Set(request.offsets.map(\.topicPartition))

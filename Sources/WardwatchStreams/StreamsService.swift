@@ -158,6 +158,8 @@ final class StreamsCoordinator: @unchecked Sendable {
     private var lastActivity: [TopicPartition: ContinuousClock.Instant] = [:]
     private var finished = false
     private var transactionsEnded = 0
+    /// Partitions to rewind to their committed offsets before the next batch (set by a hook that aborted).
+    private var pendingRewind: [TopicPartition] = []
 
     init(
         topology: Topology, options: StreamsOptions, producer: KafkaProducer, reader: PartitionReader, logger: Logger,
@@ -200,10 +202,16 @@ final class StreamsCoordinator: @unchecked Sendable {
         metrics.rebalance("revoked")
         do {
             try await commitLocked()
+        } catch let error as KafkaError where error.severity == .abortable && options.guarantee == .exactlyOnce {
+            // The partitions that stay must be redone from their committed offsets; the poll thread is in this hook,
+            // so the rewind waits for the next batch (a rewind from here would wait for this hook forever).
+            logger.warning("commit on revocation aborted", metadata: ["error": "\(error)"])
+            pendingRewind = await abortLocked().filter { !partitions.contains($0) }
         } catch {
             logger.error("commit on revocation failed", metadata: ["error": "\(error)"])
         }
         engine.drop(partitions)
+        pendingRewind.removeAll { partitions.contains($0) }
         for partition in partitions { lastActivity[partition] = nil }
         await lock.unlock()
     }
@@ -213,20 +221,28 @@ final class StreamsCoordinator: @unchecked Sendable {
         metrics.rebalance("lost")
         engine.drop(partitions)
         for partition in partitions { lastActivity[partition] = nil }
-        var rewind: [TopicPartition] = []
         if options.guarantee == .exactlyOnce && inTransaction {
             // The open transaction holds work of the lost partitions: abort it and redo the others from their
-            // committed offsets and changelogs.
-            rewind = await abortLocked()
+            // committed offsets and changelogs, before the next batch (not from this hook: see `revoked`).
+            pendingRewind = await abortLocked()
         }
+        pendingRewind.removeAll { partitions.contains($0) }
         await lock.unlock()
-        if !rewind.isEmpty { await rewindToCommitted(rewind) }
     }
 
     // MARK: Processing
 
     func process(_ batch: ConsumerBatch) async throws {
         await lock.lock()
+        if !pendingRewind.isEmpty {
+            // A hook aborted the transaction: rewind first; this batch was fetched before and is dropped (every
+            // assigned partition is rewound, so its records come again).
+            let partitions = pendingRewind
+            pendingRewind.removeAll()
+            await lock.unlock()
+            await rewindToCommitted(partitions)
+            return
+        }
         do {
             try await processLocked(batch)
         } catch let error as KafkaError where error.severity == .abortable && options.guarantee == .exactlyOnce {

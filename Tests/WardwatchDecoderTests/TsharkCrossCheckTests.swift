@@ -34,7 +34,8 @@ struct TsharkCrossCheckTests {
     /// The end-of-capture flush only reports flows and timestamps, which are not compared here.
     static func observationsByFrame(_ path: String) throws -> [Int: [Observation]] {
         let (linkType, packets) = try Fixtures.packets(path)
-        var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"))
+        // Every announcement, repeats included (refresh 0): tshark decodes every frame.
+        var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"), announcementRefresh: 0)
         var byFrame: [Int: [Observation]] = [:]
         for (index, (bytes, length, time)) in packets.enumerated() {
             var output: [Observation] = []

@@ -73,9 +73,7 @@ struct CaptureCommand: AsyncParsableCommand {
             if output == "-" {
                 sink = JSONLinesSink(handle: .standardOutput)
             } else {
-                guard FileManager.default.createFile(atPath: output, contents: nil),
-                    let handle = FileHandle(forWritingAtPath: output)
-                else { throw CaptureError("cannot write output file \(output)") }
+                guard let handle = OutputFile.open(output) else { throw CaptureError("cannot write output file \(output)") }
                 sink = JSONLinesSink(handle: handle)
             }
         } else {

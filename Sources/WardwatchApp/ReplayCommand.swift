@@ -111,10 +111,8 @@ final class JSONLinesRecordWriter: @unchecked Sendable {
             handle = .standardOutput
             closeAtEnd = false
         } else {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ValidationError("--output '\(path)' cannot be created")
-            }
-            handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            guard let opened = OutputFile.open(path) else { throw ValidationError("--output '\(path)' cannot be created") }
+            handle = opened
             closeAtEnd = true
         }
     }

@@ -61,7 +61,7 @@ struct ScalingTests {
         for instance in instances.dropFirst() {
             instance.signal(SIGTERM)
             let status = try await instance.wait(timeout: .seconds(60))
-            #expect(status == 0, "\(instance.stderr.suffix(2000))")
+            #expect(status == 0, "\(instance.stderr.prefix(3000))")
         }
 
         let expected = stream.expectedResults(topics: topics, engine: try IdentityEngine.load())

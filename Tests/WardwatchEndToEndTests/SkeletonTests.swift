@@ -164,6 +164,21 @@ struct SkeletonTests {
 
 @Suite("Command-line errors: one line naming the cause, non-zero exit")
 struct CommandLineErrorTests {
+    @Test("--output writes through a symbolic link (or a device such as /dev/null) instead of replacing it")
+    func outputKeepsWhatThePathIs() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ww-out-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("target.jsonl")
+        let link = dir.appendingPathComponent("link.jsonl")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        let (status, _, err) = try await Child.run(["capture", "--pcap", Repo.wardSample, "--output", link.path, "--log-level", "error"])
+        #expect(status == 0, "\(err)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) == target.path, "the link was replaced")
+        let lines = try String(contentsOf: target, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count > 50)
+    }
+
     @Test("a bad flag")
     func badFlag() async throws {
         let (status, out, err) = try await Child.run(["capture", "--bogus", "--pcap", Repo.wardSample, "--output", "-"])

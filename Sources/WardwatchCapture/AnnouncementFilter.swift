@@ -73,6 +73,12 @@ public struct AnnouncementFilter: Sendable {
             dhcp.transactionId = 0
             content.dhcp = dhcp
         }
+        if content.kind == .dhcpv6, var dhcpv6 = content.dhcpv6 {
+            // Retransmissions differ in these two alone (RFC 8415 section 15).
+            dhcpv6.transactionId = 0
+            dhcpv6.elapsedTime = nil
+            content.dhcpv6 = dhcpv6
+        }
         let now = time.microseconds
         if let last = emitted[content], isFresh(last, at: time) {
             remember(key, emittedAt: last, now: now)

@@ -12,7 +12,7 @@ public struct CaptureCounters: Sendable, Equatable {
     public var snapTruncated = 0
     /// TCP connections not analysed because the connection table was full (their flows are still counted).
     public var unanalysedConnections = 0
-    /// Announcements (ARP, DHCP, LLDP, CDP, mDNS, SSDP, WS-Discovery) not emitted: unchanged within the refresh interval.
+    /// Announcements (ARP, DHCP, DHCPv6, NDP, LLDP, CDP, mDNS, SSDP, WS-Discovery) not emitted: unchanged within the refresh interval.
     public var repeatedAnnouncements = 0
     public var malformedByReason: [String: Int] = [:]
 
@@ -263,6 +263,8 @@ public struct ObservationExtractor: Sendable {
                 return
             }
             extractTCP(tcp, ip: ip, frame: frame, wireLength: wireLength, time: time, into: &output)
+        case IPProtocolNumber.icmpv6 where ip.ipv4 == nil:
+            extractNDP(ip, frame: frame, time: time, cut: cut, into: &output)
         default:
             counters.ignored += 1
         }
@@ -363,6 +365,14 @@ public struct ObservationExtractor: Sendable {
             extractDHCP(udp.payload, frame: frame, ip: ipv4, time: time, cut: cut, into: &output)
             return
         }
+        if ip.ipv4 == nil,
+            ports == (DHCPv6Message.clientPort, DHCPv6Message.serverPort)
+                || ports == (DHCPv6Message.serverPort, DHCPv6Message.clientPort)
+                || ports == (DHCPv6Message.serverPort, DHCPv6Message.serverPort)
+        {
+            extractDHCPv6(udp.payload, frame: frame, ip: ip, time: time, cut: cut, into: &output)
+            return
+        }
         func either(_ port: UInt16) -> Bool { udp.sourcePort == port || udp.destinationPort == port }
         // The observation (and its texts) is made only once a decoder has something to say.
         func sourced(_ kind: Observation.Kind) -> Observation {
@@ -443,6 +453,73 @@ public struct ObservationExtractor: Sendable {
             maxMessageSize: message.maximumMessageSize.map(Int.init),
             parameterRequestList: message.parameterRequestList.map { $0.map(Int.init) },
             optionCodes: message.options.map { Int($0.code) })
+        announce(o, rawKey: raw.key, time: time, into: &output)
+    }
+
+    /// DHCPv6 (RFC 8415). The device is the client: the layer-2 source of a client message; for a server message the
+    /// MAC of the client's LLT/LL DUID, else the frame's unicast destination; for a relay message the DUID's MAC,
+    /// else the peer address of the relay closest to the client (the client's IPv6 address).
+    private mutating func extractDHCPv6(
+        _ payload: UnsafeRawBufferPointer, frame: LinkFrame, ip: NetworkPacket, time: EventTime, cut: Bool,
+        into output: inout [Observation]
+    ) {
+        let raw = announcementKey(
+            .dhcpv6, mac: frame.source, address: ip.source, vlan: frame.innermostVLAN, payload: payload, time: time)
+        if raw.repeated { return }
+        let message: DHCPv6Message
+        switch DHCPv6Message.decode(payload) {
+        case .success(let m): message = m
+        case .failure(let error):
+            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcpv6-\(error)")
+            return
+        }
+        guard let built = IPv6Observations.dhcpv6(message) else {
+            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcpv6-relayed-message")
+            return
+        }
+        let (dhcpv6, duidMAC) = (built.payload, built.duidMAC)
+        let key: String?
+        if message.isRelay {
+            key = duidMAC?.description ?? dhcpv6.relayPeerAddress
+        } else if dhcpv6.fromClient {
+            key = frame.source?.description ?? ip.sourceText
+        } else if let mac = duidMAC {
+            key = mac.description
+        } else if let destination = frame.destination, !destination.isMulticast, !destination.isZero {
+            key = destination.description
+        } else {
+            key = nil
+        }
+        guard let key else {
+            counters.malformed("dhcpv6-client-address")
+            return
+        }
+        var o = observation(
+            .dhcpv6, key: key, source: .init(mac: frame.source?.description, ip: ip.sourceText), vlan: frame.innermostVLAN,
+            time: time)
+        o.dhcpv6 = dhcpv6
+        announce(o, rawKey: raw.key, time: time, into: &output)
+    }
+
+    /// ICMPv6 neighbour discovery (RFC 4861, types 133 to 137); other ICMPv6 messages are ignored. The device is the
+    /// sender: the layer-2 source (the IPv6 source without layer 2).
+    private mutating func extractNDP(
+        _ ip: NetworkPacket, frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]
+    ) {
+        guard let type = ip.payload.readUInt8(at: 0), (133...137).contains(type) else {
+            counters.ignored += 1
+            return
+        }
+        let raw = announcementKey(.ndp, mac: frame.source, address: ip.source, vlan: frame.innermostVLAN, payload: ip.payload, time: time)
+        if raw.repeated { return }
+        guard case .success(let icmp) = ICMPv6Message.decode(ip.payload), let message = icmp.neighborDiscovery else {
+            cut ? (counters.snapTruncated += 1) : counters.malformed("ndp")
+            return
+        }
+        let mac = frame.source?.description
+        let ipText = ip.sourceText
+        var o = observation(.ndp, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
+        o.ndp = IPv6Observations.ndp(message, type: type)
         announce(o, rawKey: raw.key, time: time, into: &output)
     }
 }

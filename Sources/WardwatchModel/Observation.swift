@@ -11,6 +11,7 @@ public struct Observation: Codable, Sendable, Hashable {
         case dicomAssociation = "dicom_association"
         case hl7Message = "hl7_message"
         case flow
+        case dhcpv6, ndp
     }
 
     public var schemaVersion: Int = 1
@@ -41,6 +42,8 @@ public struct Observation: Codable, Sendable, Hashable {
     var _dicomAssociation: Box<DICOMAssociationObservation>?
     var _hl7Message: Box<HL7MessageObservation>?
     var _flow: Box<FlowObservation>?
+    var _dhcpv6: Box<DHCPv6Observation>?
+    var _ndp: Box<NDPObservation>?
 
     public var dhcp: DHCPObservation? {
         get { _dhcp?.value }
@@ -106,6 +109,14 @@ public struct Observation: Codable, Sendable, Hashable {
         get { _flow?.value }
         set { _flow = newValue.map(Box.init) }
     }
+    public var dhcpv6: DHCPv6Observation? {
+        get { _dhcpv6?.value }
+        set { _dhcpv6 = newValue.map(Box.init) }
+    }
+    public var ndp: NDPObservation? {
+        get { _ndp?.value }
+        set { _ndp = newValue.map(Box.init) }
+    }
 
     public struct Source: Codable, Sendable, Hashable {
         /// Absent on link types without MAC addresses (NULL/loopback, raw IP, cooked captures without one).
@@ -137,6 +148,7 @@ public struct Observation: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, kind, deviceKey, time, sensorId, site, vlan, source
         case dhcp, arp, tcpSyn, tcpTimestamps, tlsClientHello, tlsCertificate, http, dns, mdns, ssdp, lldp, cdp, wsdiscovery, dicomAssociation, hl7Message, flow
+        case dhcpv6, ndp
     }
 
     public init(from decoder: any Decoder) throws {
@@ -165,6 +177,8 @@ public struct Observation: Codable, Sendable, Hashable {
         dicomAssociation = try c.decodeIfPresent(DICOMAssociationObservation.self, forKey: .dicomAssociation)
         hl7Message = try c.decodeIfPresent(HL7MessageObservation.self, forKey: .hl7Message)
         flow = try c.decodeIfPresent(FlowObservation.self, forKey: .flow)
+        dhcpv6 = try c.decodeIfPresent(DHCPv6Observation.self, forKey: .dhcpv6)
+        ndp = try c.decodeIfPresent(NDPObservation.self, forKey: .ndp)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -193,6 +207,8 @@ public struct Observation: Codable, Sendable, Hashable {
         try c.encodeIfPresent(dicomAssociation, forKey: .dicomAssociation)
         try c.encodeIfPresent(hl7Message, forKey: .hl7Message)
         try c.encodeIfPresent(flow, forKey: .flow)
+        try c.encodeIfPresent(dhcpv6, forKey: .dhcpv6)
+        try c.encodeIfPresent(ndp, forKey: .ndp)
     }
 }
 

@@ -9,6 +9,7 @@ extension Observation {
         if let box = _cdp { w.key("cdp"); box.value.writeJSON(to: &w) }
         w.key("device_key"); w.string(deviceKey)
         if let box = _dhcp { w.key("dhcp"); box.value.writeJSON(to: &w) }
+        if let box = _dhcpv6 { w.key("dhcpv6"); box.value.writeJSON(to: &w) }
         if let box = _dicomAssociation { w.key("dicom_association"); box.value.writeJSON(to: &w) }
         if let box = _dns { w.key("dns"); box.value.writeJSON(to: &w) }
         if let box = _flow { w.key("flow"); box.value.writeJSON(to: &w) }
@@ -17,6 +18,7 @@ extension Observation {
         w.key("kind"); w.string(kind.rawValue)
         if let box = _lldp { w.key("lldp"); box.value.writeJSON(to: &w) }
         if let box = _mdns { w.key("mdns"); box.value.writeJSON(to: &w) }
+        if let box = _ndp { w.key("ndp"); box.value.writeJSON(to: &w) }
         w.key("schema_version"); w.int(schemaVersion)
         w.key("sensor_id"); w.string(sensorId)
         w.key("site"); w.string(site)
@@ -306,6 +308,65 @@ extension FlowObservation {
         w.key("packets_out"); w.int(packetsOut)
         w.key("tcp_flags_in"); w.stringArray(tcpFlagsIn)
         w.key("tcp_flags_out"); w.stringArray(tcpFlagsOut)
+        w.endObject()
+    }
+}
+
+extension DHCPv6Observation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.member("client_duid", clientDuid)
+        w.member("client_duid_enterprise_number", clientDuidEnterpriseNumber.map(Int.init))
+        w.member("client_duid_type", clientDuidType)
+        w.member("client_fqdn", clientFqdn)
+        w.member("client_fqdn_flags", clientFqdnFlags)
+        w.member("client_link_layer_address", clientLinkLayerAddress)
+        w.member("elapsed_time", elapsedTime)
+        w.key("from_client"); w.bool(fromClient)
+        w.key("message_type"); w.string(messageType)
+        w.key("option_codes"); w.intArray(optionCodes)
+        if let optionRequestList { w.key("option_request_list"); w.intArray(optionRequestList) }
+        w.member("relay_hops", relayHops)
+        w.member("relay_link_address", relayLinkAddress)
+        w.member("relay_peer_address", relayPeerAddress)
+        w.key("transaction_id"); w.uint32(transactionId)
+        if let vendorClass {
+            w.key("vendor_class")
+            w.beginObject()
+            w.key("data"); w.stringArray(vendorClass.data)
+            w.key("enterprise_number"); w.uint32(vendorClass.enterpriseNumber)
+            w.endObject()
+        }
+        w.endObject()
+    }
+}
+
+extension NDPObservation {
+    func writeJSON(to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("dns_servers"); w.stringArray(dnsServers)
+        w.key("flags"); w.stringArray(flags)
+        w.member("hop_limit", hopLimit)
+        w.member("mtu", mtu.map(Int.init))
+        w.key("option_types"); w.intArray(optionTypes)
+        w.key("prefixes")
+        w.beginArray()
+        for prefix in prefixes {
+            w.beginObject()
+            w.key("autonomous"); w.bool(prefix.autonomous)
+            w.key("length"); w.int(prefix.length)
+            w.key("on_link"); w.bool(prefix.onLink)
+            w.key("preferred_lifetime"); w.uint32(prefix.preferredLifetime)
+            w.key("prefix"); w.string(prefix.prefix)
+            w.key("valid_lifetime"); w.uint32(prefix.validLifetime)
+            w.endObject()
+        }
+        w.endArray()
+        w.member("router_lifetime", routerLifetime)
+        w.member("source_link_layer_address", sourceLinkLayerAddress)
+        w.member("target_address", targetAddress)
+        w.member("target_link_layer_address", targetLinkLayerAddress)
+        w.key("type"); w.string(type)
         w.endObject()
     }
 }

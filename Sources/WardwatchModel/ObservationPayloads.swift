@@ -373,3 +373,135 @@ public struct FlowObservation: Codable, Sendable, Hashable {
         self.endReason = endReason
     }
 }
+
+/// A DHCPv6 message (RFC 8415), reduced to what identifies the client. For a relay message, the client's message
+/// inside it (the innermost one), with the addresses of the relay closest to the client.
+public struct DHCPv6Observation: Codable, Sendable, Hashable {
+    /// The vendor class option (16): the vendor's IANA enterprise number and each class datum, as text when it is
+    /// printable ASCII, else `hex:` and its bytes as lowercase hex.
+    public struct VendorClass: Codable, Sendable, Hashable {
+        public var enterpriseNumber: UInt32
+        public var data: [String]
+        public init(enterpriseNumber: UInt32, data: [String]) {
+            self.enterpriseNumber = enterpriseNumber
+            self.data = data
+        }
+    }
+
+    /// Name of the client's (innermost) message type: solicit, advertise, request, ..., or type-N.
+    public var messageType: String
+    /// True for messages a client sends (solicit, request, confirm, renew, rebind, release, decline,
+    /// information-request): they carry the client's own fingerprint.
+    public var fromClient: Bool
+    /// The 24-bit transaction id of the client's message.
+    public var transactionId: UInt32
+    /// Option 1, the whole DUID as lowercase hex.
+    public var clientDuid: String?
+    /// The DUID type: 1 LLT, 2 EN, 3 LL, 4 UUID.
+    public var clientDuidType: Int?
+    /// The link-layer address of an LLT or LL DUID: a MAC for Ethernet, else colon-separated hex.
+    public var clientLinkLayerAddress: String?
+    /// The enterprise number of an EN DUID.
+    public var clientDuidEnterpriseNumber: UInt32?
+    /// Option 6, in the client's order.
+    public var optionRequestList: [Int]?
+    /// Option 16.
+    public var vendorClass: VendorClass?
+    /// Option 39: the name (omitted when empty) and the flags byte (N, O, S).
+    public var clientFqdn: String?
+    public var clientFqdnFlags: Int?
+    /// Option 8, hundredths of a second.
+    public var elapsedTime: Int?
+    /// Every top-level option code of the client's message, in wire order.
+    public var optionCodes: [Int]
+    /// For a relayed message: the number of relay layers, and the link and peer address of the relay closest to
+    /// the client (the peer address is the client's address).
+    public var relayHops: Int?
+    public var relayLinkAddress: String?
+    public var relayPeerAddress: String?
+
+    public init(
+        messageType: String, fromClient: Bool, transactionId: UInt32, clientDuid: String? = nil,
+        clientDuidType: Int? = nil, clientLinkLayerAddress: String? = nil, clientDuidEnterpriseNumber: UInt32? = nil,
+        optionRequestList: [Int]? = nil, vendorClass: VendorClass? = nil, clientFqdn: String? = nil,
+        clientFqdnFlags: Int? = nil, elapsedTime: Int? = nil, optionCodes: [Int], relayHops: Int? = nil,
+        relayLinkAddress: String? = nil, relayPeerAddress: String? = nil
+    ) {
+        self.messageType = messageType
+        self.fromClient = fromClient
+        self.transactionId = transactionId
+        self.clientDuid = clientDuid
+        self.clientDuidType = clientDuidType
+        self.clientLinkLayerAddress = clientLinkLayerAddress
+        self.clientDuidEnterpriseNumber = clientDuidEnterpriseNumber
+        self.optionRequestList = optionRequestList
+        self.vendorClass = vendorClass
+        self.clientFqdn = clientFqdn
+        self.clientFqdnFlags = clientFqdnFlags
+        self.elapsedTime = elapsedTime
+        self.optionCodes = optionCodes
+        self.relayHops = relayHops
+        self.relayLinkAddress = relayLinkAddress
+        self.relayPeerAddress = relayPeerAddress
+    }
+}
+
+/// An ICMPv6 neighbour discovery message (RFC 4861): router solicitation and advertisement, neighbour solicitation
+/// and advertisement, redirect.
+public struct NDPObservation: Codable, Sendable, Hashable {
+    /// A prefix information option of a router advertisement.
+    public struct Prefix: Codable, Sendable, Hashable {
+        public var prefix: String
+        public var length: Int
+        public var onLink: Bool
+        public var autonomous: Bool
+        public var validLifetime: UInt32
+        public var preferredLifetime: UInt32
+        public init(prefix: String, length: Int, onLink: Bool, autonomous: Bool, validLifetime: UInt32, preferredLifetime: UInt32) {
+            self.prefix = prefix
+            self.length = length
+            self.onLink = onLink
+            self.autonomous = autonomous
+            self.validLifetime = validLifetime
+            self.preferredLifetime = preferredLifetime
+        }
+    }
+
+    /// router-solicitation, router-advertisement, neighbor-solicitation, neighbor-advertisement or redirect.
+    public var type: String
+    /// The target address of a neighbour solicitation, advertisement or redirect.
+    public var targetAddress: String?
+    /// The first source / target link-layer address option: a MAC when six bytes, else colon-separated hex.
+    public var sourceLinkLayerAddress: String?
+    public var targetLinkLayerAddress: String?
+    /// Flags set: router, solicited, override (neighbour advertisement); managed, other (router advertisement).
+    public var flags: [String]
+    /// Router advertisement only: hop limit, router lifetime (seconds), MTU option.
+    public var hopLimit: Int?
+    public var routerLifetime: Int?
+    public var mtu: UInt32?
+    /// Router advertisement prefix information options, in order (empty for other types).
+    public var prefixes: [Prefix]
+    /// Router advertisement recursive DNS servers (RFC 8106), in order (empty for other types).
+    public var dnsServers: [String]
+    /// Every option type in wire order.
+    public var optionTypes: [Int]
+
+    public init(
+        type: String, targetAddress: String? = nil, sourceLinkLayerAddress: String? = nil,
+        targetLinkLayerAddress: String? = nil, flags: [String] = [], hopLimit: Int? = nil, routerLifetime: Int? = nil,
+        mtu: UInt32? = nil, prefixes: [Prefix] = [], dnsServers: [String] = [], optionTypes: [Int] = []
+    ) {
+        self.type = type
+        self.targetAddress = targetAddress
+        self.sourceLinkLayerAddress = sourceLinkLayerAddress
+        self.targetLinkLayerAddress = targetLinkLayerAddress
+        self.flags = flags
+        self.hopLimit = hopLimit
+        self.routerLifetime = routerLifetime
+        self.mtu = mtu
+        self.prefixes = prefixes
+        self.dnsServers = dnsServers
+        self.optionTypes = optionTypes
+    }
+}

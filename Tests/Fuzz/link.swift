@@ -15,7 +15,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
         }
         if case .success(let ip6) = IPv6Packet.decode(frame.payload) {
-            _ = ICMPv6Message.decode(ip6.payload)
+            // What the ndp observation reads.
+            if case .success(let icmp) = ICMPv6Message.decode(ip6.payload), let nd = icmp.neighborDiscovery {
+                _ = (nd.target, nd.sourceMAC, nd.targetMAC, nd.options.count)
+            }
             if case .success(let tcp) = TCPSegment.decode(ip6.payload) {
                 _ = P0fSignature(ip: P0fIPFacts(ipv6: ip6), tcp: tcp)?.description
             }

@@ -9,7 +9,7 @@ import WardwatchModel
 struct AnnouncementFilterTests {
     static let sharedPcaps = Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/pcaps").path
     static var hasShared: Bool { FileManager.default.fileExists(atPath: sharedPcaps) }
-    static let announcementKinds: Set<Observation.Kind> = [.arp, .dhcp, .lldp, .cdp, .mdns, .ssdp, .wsdiscovery]
+    static let announcementKinds: Set<Observation.Kind> = [.arp, .dhcp, .dhcpv6, .ndp, .lldp, .cdp, .mdns, .ssdp, .wsdiscovery]
 
     static func observations(_ path: String, refresh: Int64) throws -> ([Observation], CaptureCounters) {
         let source = try PcapSource(file: path)
@@ -30,6 +30,8 @@ struct AnnouncementFilterTests {
             var content = observation
             content.time = EventTime(microseconds: 0)
             content.dhcp?.transactionId = 0
+            content.dhcpv6?.transactionId = 0
+            content.dhcpv6?.elapsedTime = nil
             let now = observation.time.microseconds
             if let previous = last[content], now - previous >= 0, now - previous < refresh { return false }
             last[content] = now

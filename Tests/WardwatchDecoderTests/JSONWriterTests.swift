@@ -128,10 +128,26 @@ struct JSONWriterTests {
                 connection: connection, packetsOut: number, packetsIn: 0, bytesOut: number, bytesIn: 1, firstTime: times[index],
                 lastTime: times[(index + 1) % times.count], tcpFlagsOut: [text], tcpFlagsIn: [], applicationProtocols: [text],
                 endReason: text)
+            o.dhcpv6 = DHCPv6Observation(
+                messageType: text, fromClient: index % 2 == 0, transactionId: index == 0 ? UInt32.max : UInt32(index),
+                clientDuid: text, clientDuidType: number, clientLinkLayerAddress: text, clientDuidEnterpriseNumber: UInt32.max,
+                optionRequestList: [number, 23], vendorClass: .init(enterpriseNumber: UInt32(index), data: [text, ""]),
+                clientFqdn: text, clientFqdnFlags: number, elapsedTime: number, optionCodes: [1, number], relayHops: number,
+                relayLinkAddress: text, relayPeerAddress: text)
+            o.ndp = NDPObservation(
+                type: text, targetAddress: text, sourceLinkLayerAddress: text, targetLinkLayerAddress: text, flags: [text, "other"],
+                hopLimit: number, routerLifetime: number, mtu: UInt32.max,
+                prefixes: [
+                    .init(prefix: text, length: number, onLink: true, autonomous: false, validLifetime: UInt32.max, preferredLifetime: 0),
+                    .init(prefix: "", length: 0, onLink: false, autonomous: true, validLifetime: 0, preferredLifetime: UInt32(index)),
+                ],
+                dnsServers: [text], optionTypes: [number, 1])
             observations.append(o)
             // The same with every optional absent.
             var sparse = Observation(kind: .flow, deviceKey: text, time: times[index], sensorId: "", site: "", vlan: nil, source: .init(mac: nil, ip: nil))
             sparse.dhcp = DHCPObservation(op: "request", messageType: nil, transactionId: 0, clientMac: text, optionCodes: [])
+            sparse.dhcpv6 = DHCPv6Observation(messageType: text, fromClient: false, transactionId: 0, optionCodes: [])
+            sparse.ndp = NDPObservation(type: text)
             sparse.tcpSyn = TCPSynObservation(
                 role: "client", connection: connection, signature: "", ttl: 64, window: 0, mss: nil, windowScale: nil, options: [], quirks: [])
             sparse.tlsClientHello = TLSClientHelloObservation(

@@ -72,11 +72,23 @@ final class Child: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        try await Task.sleep(for: .milliseconds(50))  // let the pipes drain
+        drain()
         return process.terminationStatus
     }
 
     func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// After exit: stops the asynchronous readers and reads whatever the pipes still hold, to their end.
+    private func drain() {
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
+        let restOut = out.fileHandleForReading.readDataToEndOfFile()
+        let restErr = err.fileHandleForReading.readDataToEndOfFile()
+        lock.withLock {
+            stdoutData.append(restOut)
+            stderrData.append(restErr)
+        }
+    }
 
     /// Waits until standard output contains `text`.
     func waitForOutput(_ text: String, timeout: Duration = .seconds(30)) async throws {

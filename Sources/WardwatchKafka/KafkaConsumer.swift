@@ -128,6 +128,16 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Starts committing `offsets` and returns at once, without waiting for the group coordinator (which, during a
+    /// rebalance, answers only once the poll thread has served the rebalance). A failed commit is covered by a
+    /// later one; callers that must know (a revocation) use `commit`.
+    public func commitAsync(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let list = NativePartitionList.make(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try KafkaError.check(rd_kafka_commit(handle.pointer, list, 1), during: "commit offsets")
+    }
+
     /// Commits the offsets after `batch`.
     public func commit(after batch: ConsumerBatch) async throws(KafkaError) {
         try await commit(batch.nextOffsets)

@@ -201,7 +201,7 @@ final class StreamsCoordinator: @unchecked Sendable {
         await lock.lock()
         metrics.rebalance("revoked")
         do {
-            try await commitLocked()
+            try await commitLocked(waitForCommit: true)
         } catch let error as KafkaError where error.severity == .abortable && options.guarantee == .exactlyOnce {
             // The partitions that stay must be redone from their committed offsets; the poll thread is in this hook,
             // so the rewind waits for the next batch (a rewind from here would wait for this hook forever).
@@ -322,9 +322,10 @@ final class StreamsCoordinator: @unchecked Sendable {
 
     // MARK: Commit protocol
 
-    /// At-least-once: wait for every output, then write the changelogs and wait, then commit input offsets.
+    /// At-least-once: wait for every output, then write the changelogs and wait, then commit input offsets (without
+    /// waiting for the coordinator's answer on the interval, waiting for it on revocation and shutdown).
     /// Exactly-once: changelogs and offsets join the open transaction, which commits.
-    func commitLocked() async throws {
+    func commitLocked(waitForCommit: Bool = false) async throws {
         guard dirty || inTransaction else { return }
         let started = ContinuousClock.now
         switch options.guarantee {
@@ -334,8 +335,14 @@ final class StreamsCoordinator: @unchecked Sendable {
             for delivery in deliveries { try await delivery.delivered() }
             let changelog = engine.takeChangelog()
             if !changelog.isEmpty { try await producer.send(changelog) }
+            let offsets = engine.commitOffsets()
+            guard waitForCommit else {
+                // On the interval: the group coordinator is not waited for (see `KafkaConsumer.commitAsync`).
+                try consumer.commitAsync(offsets)
+                break
+            }
             var failure: KafkaError?
-            do { try await consumer.commit(engine.commitOffsets()) } catch { failure = error }
+            do { try await consumer.commit(offsets) } catch { failure = error }
             if let failure {
                 guard Self.isGroupChange(failure) else { throw failure }
                 // The group is rebalancing: the offsets are committed by the next commit, or, if these partitions
@@ -455,7 +462,7 @@ final class StreamsCoordinator: @unchecked Sendable {
         if !finished {
             finished = true
             if inTransaction {
-                do { try await commitLocked() } catch { logger.error("final commit failed", metadata: ["error": "\(error)"]) }
+                do { try await commitLocked(waitForCommit: true) } catch { logger.error("final commit failed", metadata: ["error": "\(error)"]) }
             }
             await producer.shutdown()
         }

@@ -21,7 +21,8 @@ struct ScalingTests {
         let topics = TopicNames()
         // Faster failure detection than the default 45 s, so the test sees the takeover within its time.
         let processArguments = [
-            "process", "--brokers", brokers, "--log-level", "error", "-X", "session.timeout.ms=6000",
+            "process", "--brokers", brokers, "--log-level", ProcessInfo.processInfo.environment["WARDWATCH_SCALING_LOG"] ?? "error",
+            "-X", "session.timeout.ms=6000",
             "-X", "heartbeat.interval.ms=500",
         ]
 
@@ -57,6 +58,11 @@ struct ScalingTests {
             try await Task.sleep(for: .milliseconds(500))
         }
         await probe.close()
+        if let dir = ProcessInfo.processInfo.environment["WARDWATCH_SCALING_LOG_DIR"] {
+            for (index, instance) in instances.enumerated() {
+                try? Data(instance.stderr.utf8).write(to: URL(fileURLWithPath: "\(dir)/instance-\(index).log"))
+            }
+        }
         #expect(committed == Int64(stream.count), "the group committed \(committed) of \(stream.count) records")
         for instance in instances.dropFirst() {
             instance.signal(SIGTERM)

@@ -37,7 +37,6 @@ public struct ObservationExtractor: Sendable {
     public let sensor: SensorIdentity
     public private(set) var counters = CaptureCounters()
     public private(set) var flows: FlowTable
-    private var connections: [FlowKey: ConnectionAnalyzer] = [:]
     private var caches = AnalyzerCaches()
     private var announcements: AnnouncementFilter
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
@@ -130,14 +129,13 @@ public struct ObservationExtractor: Sendable {
     /// Reports what is still open at the end of a capture: flows, and timestamp samples not yet sent.
     public mutating func finish(into output: inout [Observation]) {
         let before = output.count
-        for key in connections.keys.sorted() {
-            guard var analyzer = connections[key] else { continue }
-            flushTimestamps(&analyzer, key: key, into: &output)
+        var reported: [FlowTable.Reported] = []
+        flows.flushAll(reporting: &reported)
+        // The connections' last timestamp samples first, then the flows (both in flow key order).
+        for index in reported.indices where reported[index].connection != nil {
+            flushTimestamps(&reported[index].connection!, key: Self.key(of: reported[index].summary), into: &output)
         }
-        connections.removeAll()
-        var summaries: [FlowSummary] = []
-        flows.flushAll(into: &summaries)
-        for summary in summaries { output.append(flowObservation(summary)) }
+        for r in reported { output.append(flowObservation(r.summary)) }
         counters.observations += output.count - before
     }
 
@@ -271,52 +269,58 @@ public struct ObservationExtractor: Sendable {
     }
 
     /// Accounts the packet in the flow table and turns any flow summaries that became due into observations.
+    /// Returns the index of the packet's flow entry (nil when it was reported at once).
     private mutating func recordFlow(
         _ ip: NetworkPacket, frame: LinkFrame, sourcePort: UInt16, destinationPort: UInt16, flags: UInt8, wireLength: Int,
         time: EventTime, into output: inout [Observation]
-    ) -> FlowKey {
-        var summaries: [FlowSummary] = []
-        let key = flows.record(
+    ) -> FlowTable.Index? {
+        var reported: [FlowTable.Reported] = []
+        let index = flows.record(
             FlowPacket(
                 source: FlowEndpoint(address: ip.source, port: sourcePort),
                 destination: FlowEndpoint(address: ip.destination, port: destinationPort), transport: ip.transport,
                 vlan: frame.innermostVLAN, sourceMAC: frame.source, bytes: wireLength, tcpFlags: flags, time: time),
-            into: &summaries)
-        for summary in summaries {
-            let flowKey = FlowKey.of(source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan).key
-            if summary.reason != .active, var analyzer = connections.removeValue(forKey: flowKey) {
-                flushTimestamps(&analyzer, key: flowKey, into: &output)
+            reporting: &reported
+        ).index
+        for i in reported.indices {
+            if reported[i].connection != nil {
+                flushTimestamps(&reported[i].connection!, key: Self.key(of: reported[i].summary), into: &output)
             }
-            output.append(flowObservation(summary))
+            output.append(flowObservation(reported[i].summary))
         }
-        return key
+        return index
+    }
+
+    private static func key(of summary: FlowSummary) -> FlowKey {
+        FlowKey.of(source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan).key
     }
 
     private mutating func extractTCP(
         _ tcp: TCPSegment, ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, into output: inout [Observation]
     ) {
-        let key = recordFlow(
-            ip, frame: frame, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,
-            flags: UInt8(truncatingIfNeeded: tcp.flags.rawValue), wireLength: wireLength, time: time, into: &output)
+        guard
+            let index = recordFlow(
+                ip, frame: frame, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,
+                flags: UInt8(truncatingIfNeeded: tcp.flags.rawValue), wireLength: wireLength, time: time, into: &output)
+        else { return }
         let source = FlowEndpoint(address: ip.source, port: tcp.sourcePort)
-        var index = connections.index(forKey: key)
-        if index == nil {
-            guard connections.count < connectionCapacity else {
+        if !flows.hasConnection(at: index) {
+            guard flows.connectionCount < connectionCapacity else {
                 counters.unanalysedConnections += 1
                 return
             }
             // The side that sent a bare SYN is the client; otherwise the first sender seen.
             let destination = FlowEndpoint(address: ip.destination, port: tcp.destinationPort)
             let clientIsSource = !(tcp.isSYNACK)
-            connections[key] = ConnectionAnalyzer(
-                client: clientIsSource ? source : destination, server: clientIsSource ? destination : source)
-            index = connections.index(forKey: key)
+            flows.attach(
+                ConnectionAnalyzer(client: clientIsSource ? source : destination, server: clientIsSource ? destination : source),
+                at: index)
         }
-        // In place: the analyzer is never copied out of the table.
-        let application = connections.values[index!].segment(
-            tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
+        // In place: the analyzer is never copied out of the flow table.
+        let application = flows.analyze(
+            at: index, tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
             context: .init(vlan: frame.innermostVLAN, time: time), caches: &caches, into: &output)
-        if let application { flows.tag(key, application: application) }
+        if let application { flows.tag(at: index, application: application) }
     }
 
     /// Sends the timestamp samples a connection still holds, at its end, timed by the last sample.

@@ -122,9 +122,20 @@ public struct AnnouncementFilter: Sendable {
             content.dhcpv6 = dhcpv6
         }
         let now = time.microseconds
-        if let last = emitted[content], isFresh(last, at: time) {
-            remember(key, emittedAt: last, now: now)
-            return false
+        // One hash of the content for a repeat and for a refresh (updated in place); a new content is hashed again to
+        // be inserted, as is a refresh when the table must be expired first.
+        let index = emitted.index(forKey: content)
+        if let index {
+            let last = emitted.values[index]
+            if isFresh(last, at: time) {
+                remember(key, emittedAt: last, now: now)
+                return false
+            }
+            if emitted.count < capacity {
+                emitted.values[index] = now
+                remember(key, emittedAt: now, now: now)
+                return true
+            }
         }
         if emitted.count >= capacity { expire(now) }
         emitted[content] = now

@@ -39,6 +39,7 @@ public struct ObservationExtractor: Sendable {
     public private(set) var flows: FlowTable
     private var caches = AnalyzerCaches()
     private var announcements: AnnouncementFilter
+    private var macTexts = MACTexts()
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
     public let connectionCapacity: Int
 
@@ -164,11 +165,11 @@ public struct ObservationExtractor: Sendable {
         default: "op-\(arp.operation)"
         }
         var o = observation(
-            .arp, key: arp.senderMAC.description, source: .init(mac: (frame.source ?? arp.senderMAC).description, ip: nil),
+            .arp, key: macTexts.text(arp.senderMAC), source: .init(mac: macTexts.text(frame.source ?? arp.senderMAC), ip: nil),
             vlan: frame.innermostVLAN, time: time)
         o.arp = ARPObservation(
-            operation: operation, senderMac: arp.senderMAC.description, senderIp: arp.senderIP.description,
-            targetMac: arp.targetMAC.description, targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
+            operation: operation, senderMac: macTexts.text(arp.senderMAC), senderIp: arp.senderIP.description,
+            targetMac: macTexts.text(arp.targetMAC), targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
         announce(o, rawKey: raw.key, time: time, into: &output)
     }
 
@@ -340,9 +341,9 @@ public struct ObservationExtractor: Sendable {
         return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
     }
 
-    private func flowObservation(_ summary: FlowSummary) -> Observation {
+    private mutating func flowObservation(_ summary: FlowSummary) -> Observation {
         let transport = summary.transport == IPProtocolNumber.tcp ? "tcp" : "udp"
-        let mac = summary.initiatorMAC?.description
+        let mac = summary.initiatorMAC.map { macTexts.text($0) }
         let initiatorIp = summary.initiator.address.description
         var o = observation(.flow, key: mac ?? initiatorIp, source: .init(mac: mac, ip: initiatorIp), vlan: summary.vlan, time: summary.lastTime)
         o.flow = FlowObservation(
@@ -380,7 +381,7 @@ public struct ObservationExtractor: Sendable {
         func either(_ port: UInt16) -> Bool { udp.sourcePort == port || udp.destinationPort == port }
         // The observation (and its texts) is made only once a decoder has something to say.
         func sourced(_ kind: Observation.Kind) -> Observation {
-            let mac = frame.source?.description
+            let mac = frame.source.map { macTexts.text($0) }
             let ipText = ip.sourceText
             return observation(kind, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
         }
@@ -444,12 +445,12 @@ public struct ObservationExtractor: Sendable {
         }
         func nonzero(_ a: IPv4Address) -> String? { a.isUnspecified ? nil : a.description }
         var o = observation(
-            .dhcp, key: client.description, source: .init(mac: (frame.source ?? client).description, ip: nonzero(ip.source)),
+            .dhcp, key: macTexts.text(client), source: .init(mac: macTexts.text(frame.source ?? client), ip: nonzero(ip.source)),
             vlan: frame.innermostVLAN, time: time)
         o.dhcp = DHCPObservation(
             op: message.op == 1 ? "request" : "reply",
             messageType: message.messageType.map(DHCPv4Message.messageTypeName) ?? "bootp",
-            transactionId: message.transactionID, clientMac: client.description,
+            transactionId: message.transactionID, clientMac: macTexts.text(client),
             clientIp: nonzero(message.clientIP), yourIp: nonzero(message.yourIP), serverIp: nonzero(message.serverIP),
             relayIp: nonzero(message.relayIP), requestedIp: message.requestedIP.flatMap(nonzero),
             serverIdentifier: message.serverIdentifier.flatMap(nonzero), hostname: message.hostname,
@@ -525,5 +526,19 @@ public struct ObservationExtractor: Sendable {
         var o = observation(.ndp, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
         o.ndp = IPv6Observations.ndp(message, type: type)
         announce(o, rawKey: raw.key, time: time, into: &output)
+    }
+}
+
+/// Texts of recently seen MAC addresses, direct-mapped: observations of the same devices share one text instead of
+/// each making its own.
+struct MACTexts {
+    private var slots = [(mac: MACAddress, text: String)?](repeating: nil, count: 1024)
+
+    mutating func text(_ mac: MACAddress) -> String {
+        let slot = Int(truncatingIfNeeded: (mac.value &* 0x9E37_79B9_7F4A_7C15) >> 54)
+        if let cached = slots[slot], cached.mac == mac { return cached.text }
+        let text = mac.description
+        slots[slot] = (mac, text)
+        return text
     }
 }

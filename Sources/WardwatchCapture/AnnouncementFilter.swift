@@ -1,3 +1,4 @@
+import Foundation
 import WardwatchDecoders
 import WardwatchModel
 
@@ -10,7 +11,8 @@ import WardwatchModel
 /// Two tables: emitted contents, and the raw bytes of packets that yielded them, so a byte-identical repeat is dropped
 /// before it is decoded. A raw entry holds the time its content was last emitted (never later), so it never drops
 /// what the content table would emit. Both are bounded: when full, expired entries go, then everything (which can
-/// only cause an extra emission, never a missed one).
+/// only cause an extra emission, never a missed one). The raw table is keyed by a fast digest of the packet and
+/// compares the bytes on a hit, so looking a packet up copies and allocates nothing.
 public struct AnnouncementFilter: Sendable {
     /// Microseconds of packet time; 0 emits every announcement.
     public let refreshInterval: Int64
@@ -20,7 +22,7 @@ public struct AnnouncementFilter: Sendable {
     public let rawByteLimit: Int
 
     private var emitted: [Observation: Int64] = [:]
-    private var raw: [RawKey: Int64] = [:]
+    private var raw: [UInt64: RawEntry] = [:]
     private var rawBytes = 0
 
     public init(refreshInterval: Int64 = 300_000_000, capacity: Int = 65_536, rawByteLimit: Int = 16 << 20) {
@@ -32,35 +34,75 @@ public struct AnnouncementFilter: Sendable {
     public var isEnabled: Bool { refreshInterval > 0 }
 
     /// What identifies a packet's announcement before decoding: what the decoder reads and what the observation
-    /// takes from the headers around it.
-    struct RawKey: Hashable {
+    /// takes from the headers around it. `payload` points into the packet being extracted: a key lives no longer
+    /// than its packet (the raw table copies the bytes when it keeps them).
+    struct RawKey {
+        var kind: Observation.Kind
+        var mac: MACAddress?
+        var address: FlowAddress?
+        var vlan: UInt16?
+        var payload: UnsafeRawBufferPointer
+        /// A fast digest of all the above but the kind: the raw table's key.
+        var digest: UInt64
+    }
+
+    /// A raw table entry: a packet's identity, its bytes, and when its content was last emitted.
+    struct RawEntry {
         var kind: Observation.Kind
         var mac: MACAddress?
         var address: FlowAddress?
         var vlan: UInt16?
         var bytes: [UInt8]
+        var emittedAt: Int64
 
-        /// The bytes in one go (an array of bytes would feed the hasher one element at a time).
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(kind)
-            hasher.combine(mac)
-            hasher.combine(address)
-            hasher.combine(vlan)
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        func matches(_ key: RawKey) -> Bool {
+            guard kind == key.kind, mac == key.mac, address == key.address, vlan == key.vlan,
+                bytes.count == key.payload.count
+            else { return false }
+            guard !bytes.isEmpty, let base = key.payload.baseAddress else { return true }
+            return bytes.withUnsafeBytes { memcmp($0.baseAddress!, base, $0.count) == 0 }
         }
     }
 
-    /// The raw key of a packet, nil when the filter is off.
+    /// The raw key of a packet, nil when the filter is off. No allocation: repeats are found without copying.
     func rawKey(
         _ kind: Observation.Kind, mac: MACAddress?, address: FlowAddress?, vlan: UInt16?, payload: UnsafeRawBufferPointer
     ) -> RawKey? {
         guard isEnabled else { return nil }
-        return RawKey(kind: kind, mac: mac, address: address, vlan: vlan, bytes: Array(payload))
+        var h = Self.mix(0x243F_6A88_85A3_08D3, mac.map { $0.value | 1 << 63 } ?? 0)
+        if let address { h = Self.mix(Self.mix(h, address.high), address.low ^ 1) }
+        h = Self.mix(h, vlan.map { UInt64($0) | 1 << 32 } ?? 0)
+        h = Self.mix(h, UInt64(payload.count))
+        var offset = 0
+        while offset + 8 <= payload.count {
+            h = Self.mix(h, payload.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            offset += 8
+        }
+        if offset < payload.count {
+            var tail: UInt64 = 0
+            while offset < payload.count {
+                tail = tail << 8 | UInt64(payload[offset])
+                offset += 1
+            }
+            h = Self.mix(h, tail)
+        }
+        return RawKey(kind: kind, mac: mac, address: address, vlan: vlan, payload: payload, digest: h)
+    }
+
+    /// One multiply-fold step. The digest is not what decides a repeat (the entry's bytes are compared), so a weak
+    /// or colliding digest only costs a decode: colliding packets take turns in one slot.
+    @inline(__always)
+    static func mix(_ h: UInt64, _ v: UInt64) -> UInt64 {
+        let m = (h ^ v).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
+        return m.high ^ m.low
     }
 
     /// True when the same bytes already yielded an announcement emitted within the interval: drop without decoding.
-    func isRepeat(_ key: RawKey?, at time: EventTime) -> Bool {
-        guard let key, let last = raw[key] else { return false }
+    mutating func isRepeat(_ key: RawKey?, at time: EventTime) -> Bool {
+        guard let key, let index = raw.index(forKey: key.digest) else { return false }
+        // In place: reading the entry through the getter would copy (retain) its bytes.
+        func check(_ entry: inout RawEntry) -> Int64? { entry.matches(key) ? entry.emittedAt : nil }
+        guard let last = check(&raw.values[index]) else { return false }
         return isFresh(last, at: time)
     }
 
@@ -80,9 +122,20 @@ public struct AnnouncementFilter: Sendable {
             content.dhcpv6 = dhcpv6
         }
         let now = time.microseconds
-        if let last = emitted[content], isFresh(last, at: time) {
-            remember(key, emittedAt: last, now: now)
-            return false
+        // One hash of the content for a repeat and for a refresh (updated in place); a new content is hashed again to
+        // be inserted, as is a refresh when the table must be expired first.
+        let index = emitted.index(forKey: content)
+        if let index {
+            let last = emitted.values[index]
+            if isFresh(last, at: time) {
+                remember(key, emittedAt: last, now: now)
+                return false
+            }
+            if emitted.count < capacity {
+                emitted.values[index] = now
+                remember(key, emittedAt: now, now: now)
+                return true
+            }
         }
         if emitted.count >= capacity { expire(now) }
         emitted[content] = now
@@ -97,8 +150,27 @@ public struct AnnouncementFilter: Sendable {
 
     private mutating func remember(_ key: RawKey?, emittedAt: Int64, now: Int64) {
         guard let key else { return }
-        if raw.count >= capacity || rawBytes + key.bytes.count > rawByteLimit { expireRaw(now) }
-        if raw.updateValue(emittedAt, forKey: key) == nil { rawBytes += key.bytes.count }
+        if raw.count >= capacity || rawBytes + key.payload.count > rawByteLimit { expireRaw(now) }
+        let index = raw.index(forKey: key.digest)
+        if let index {
+            func update(_ entry: inout RawEntry) -> Bool {
+                guard entry.matches(key) else { return false }
+                entry.emittedAt = emittedAt
+                return true
+            }
+            if update(&raw.values[index]) { return }
+        }
+        let entry = RawEntry(
+            kind: key.kind, mac: key.mac, address: key.address, vlan: key.vlan, bytes: Array(key.payload),
+            emittedAt: emittedAt)
+        if let index {
+            // Another packet with the same digest: this one takes its slot.
+            rawBytes -= raw.values[index].bytes.count
+            raw.values[index] = entry
+        } else {
+            raw[key.digest] = entry
+        }
+        rawBytes += key.payload.count
     }
 
     private mutating func expire(_ now: Int64) {
@@ -107,8 +179,8 @@ public struct AnnouncementFilter: Sendable {
     }
 
     private mutating func expireRaw(_ now: Int64) {
-        raw = raw.filter { now - $0.value >= 0 && now - $0.value < refreshInterval }
-        rawBytes = raw.keys.reduce(0) { $0 + $1.bytes.count }
+        raw = raw.filter { now - $0.value.emittedAt >= 0 && now - $0.value.emittedAt < refreshInterval }
+        rawBytes = raw.values.reduce(0) { $0 + $1.bytes.count }
         if raw.count >= capacity || rawBytes > rawByteLimit / 2 {
             raw.removeAll()
             rawBytes = 0

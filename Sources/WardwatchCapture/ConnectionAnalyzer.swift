@@ -16,6 +16,8 @@ struct ConnectionAnalyzer {
         var timestamps: [Int64] = []
         /// The sender's MAC address, from its first frame that has one.
         var mac: MACAddress?
+        /// `mac` as text, made when this direction's first observation is (later ones share it).
+        var macText: String?
         /// This direction's endpoints as text, made when its first observation is.
         var endpoints: ConnectionEndpoints?
     }
@@ -89,7 +91,8 @@ struct ConnectionAnalyzer {
     /// address, or by its IP address where the link has none.
     mutating func base(_ d: Int, sensor: SensorIdentity, context: PacketContext) -> Observation {
         let localIp = endpoints(d).localIp
-        let mac = directions[d].mac?.description
+        if directions[d].macText == nil { directions[d].macText = directions[d].mac?.description }
+        let mac = directions[d].macText
         return Observation(
             kind: .flow, deviceKey: mac ?? localIp, time: context.time, sensorId: sensor.sensorId, site: sensor.site,
             vlan: context.vlan.map(Int.init), source: .init(mac: mac, ip: localIp))

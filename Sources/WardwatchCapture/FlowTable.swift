@@ -149,12 +149,23 @@ public struct FlowTable: Sendable {
         var finLower = false
         var finUpper = false
         var closed = false
+        /// The connection's analyzer (TCP flows the extractor analyses): kept with its flow, so one lookup per
+        /// segment finds both.
+        var connection: ConnectionAnalyzer?
+    }
+
+    /// A summary that became due, with the analyzer of a flow that ended (not of one merely restarting).
+    struct Reported {
+        var summary: FlowSummary
+        var connection: ConnectionAnalyzer?
     }
 
     public let configuration: Configuration
     private var flows: [FlowKey: Entry] = [:]
     private var lastSweep: EventTime?
     public private(set) var evictions = 0
+    /// Entries holding a connection analyzer.
+    private(set) var connectionCount = 0
 
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
 
@@ -165,9 +176,21 @@ public struct FlowTable: Sendable {
 
     /// Accounts one packet; appends any summaries that became due (timeouts, evictions).
     public mutating func record(_ packet: FlowPacket, into output: inout [FlowSummary]) -> FlowKey {
+        var reported: [Reported] = []
+        let key = record(packet, reporting: &reported).key
+        for r in reported { output.append(r.summary) }
+        return key
+    }
+
+    typealias Index = Dictionary<FlowKey, Entry>.Index
+
+    /// Accounts one packet; appends any summaries that became due. Returns the packet's flow key and the index of its
+    /// entry, valid until the table next changes (nil when the flow was reported at once).
+    mutating func record(_ packet: FlowPacket, reporting output: inout [Reported]) -> (key: FlowKey, index: Index?) {
         let (key, fromLower) = FlowKey.of(
             source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan)
-        if let index = flows.index(forKey: key) {
+        var index = flows.index(forKey: key)
+        if let index {
             flows.values[index].account(packet, fromLower: fromLower)  // in place: one lookup
         } else {
             if flows.count >= configuration.capacity { evictOldest(into: &output) }
@@ -177,69 +200,111 @@ public struct FlowTable: Sendable {
                     vlan: packet.vlan, initiatorMAC: packet.sourceMAC, firstTime: packet.time, lastTime: packet.time),
                 initiatorIsLower: fromLower)
             entry.account(packet, fromLower: fromLower)
-            flows[key] = entry
+            index = flows.updateValue(entry, forKey: key) == nil ? flows.index(forKey: key) : nil
         }
-        sweep(now: packet.time, into: &output)
-        return key
+        if sweep(now: packet.time, into: &output) { index = flows.index(forKey: key) }
+        return (key, index)
+    }
+
+    /// Starts analysing the connection of the entry at `index`.
+    mutating func attach(_ connection: ConnectionAnalyzer, at index: Index) {
+        flows.values[index].connection = connection
+        connectionCount += 1
+    }
+
+    /// `ConnectionAnalyzer.segment` on the analyzer of the entry at `index` (which has one), in place.
+    mutating func analyze(
+        at index: Index, _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?,
+        sensor: SensorIdentity, context: ConnectionAnalyzer.PacketContext, caches: inout AnalyzerCaches,
+        into output: inout [Observation]
+    ) -> String? {
+        flows.values[index].connection!.segment(
+            tcp, from: source, mac: mac, ipFacts: ipFacts, sensor: sensor, context: context, caches: &caches,
+            into: &output)
+    }
+
+    /// Whether the entry at `index` has a connection analyzer.
+    mutating func hasConnection(at index: Index) -> Bool { inPlace(index) { $0.connection != nil } }
+
+    /// Reads an entry where it is (a read through the getter would copy the whole entry, analyzer included).
+    @inline(__always)
+    private mutating func inPlace<R>(_ index: Index, _ body: (inout Entry) -> R) -> R { body(&flows.values[index]) }
+
+    /// `tag` for the entry at `index`.
+    mutating func tag(at index: Index, application: String) {
+        if !flows.values[index].summary.applicationProtocols.contains(application) {
+            flows.values[index].summary.applicationProtocols.append(application)
+            flows.values[index].summary.applicationProtocols.sort()
+        }
+    }
+
+    /// Removes an entry, reporting its summary (with `reason`) and its analyzer.
+    private mutating func report(_ key: FlowKey, reason: FlowSummary.EndReason, into output: inout [Reported]) {
+        let entry = flows.removeValue(forKey: key)!
+        var summary = entry.summary
+        summary.reason = reason
+        if entry.connection != nil { connectionCount -= 1 }
+        output.append(Reported(summary: summary, connection: entry.connection))
     }
 
     /// Notes an application protocol a decoder recognised in the flow.
     public mutating func tag(_ key: FlowKey, application: String) {
-        guard var entry = flows[key] else { return }
-        if !entry.summary.applicationProtocols.contains(application) {
-            entry.summary.applicationProtocols.append(application)
-            entry.summary.applicationProtocols.sort()
-            flows[key] = entry
-        }
+        guard let index = flows.index(forKey: key) else { return }
+        tag(at: index, application: application)
     }
 
-    /// Reports flows idle or active for too long, at most once per sweep interval of packet time.
-    mutating func sweep(now: EventTime, into output: inout [FlowSummary]) {
-        if let last = lastSweep, now.microseconds - last.microseconds < configuration.sweepInterval { return }
+    /// Reports flows idle or active for too long, at most once per sweep interval of packet time. True when it ran
+    /// (indices into the table are then stale).
+    @discardableResult
+    mutating func sweep(now: EventTime, into output: inout [Reported]) -> Bool {
+        if let last = lastSweep, now.microseconds - last.microseconds < configuration.sweepInterval { return false }
         lastSweep = now
         var idle: [FlowKey] = []
         var closed: [FlowKey] = []
-        for (key, entry) in flows {
-            let quiet = now.microseconds - entry.summary.lastTime.microseconds
-            if entry.closed && quiet >= configuration.closedLinger {
-                closed.append(key)
+        var active: [Index] = []
+        // Entries read in place (no copy), and the table not changed while it is walked.
+        var index = flows.startIndex
+        while index != flows.endIndex {
+            let (closedFlow, last, first) = inPlace(index) { ($0.closed, $0.summary.lastTime, $0.summary.firstTime) }
+            let quiet = now.microseconds - last.microseconds
+            if closedFlow && quiet >= configuration.closedLinger {
+                closed.append(flows.keys[index])
             } else if quiet >= configuration.idleTimeout {
-                idle.append(key)
-            } else if now.microseconds - entry.summary.firstTime.microseconds >= configuration.activeTimeout {
-                var summary = entry.summary
-                summary.reason = .active
-                output.append(summary)
-                flows[key]!.restartInterval(at: now)
+                idle.append(flows.keys[index])
+            } else if now.microseconds - first.microseconds >= configuration.activeTimeout {
+                active.append(index)
             }
+            index = flows.index(after: index)
         }
-        for key in closed.sorted(by: Self.order) {
-            var summary = flows.removeValue(forKey: key)!.summary
-            summary.reason = .closed
-            output.append(summary)
+        for index in active {
+            var summary = flows.values[index].summary
+            summary.reason = .active
+            output.append(Reported(summary: summary))
+            flows.values[index].restartInterval(at: now)
         }
-        for key in idle.sorted(by: Self.order) {
-            var summary = flows.removeValue(forKey: key)!.summary
-            summary.reason = .idle
-            output.append(summary)
-        }
+        for key in closed.sorted(by: Self.order) { report(key, reason: .closed, into: &output) }
+        for key in idle.sorted(by: Self.order) { report(key, reason: .idle, into: &output) }
+        return true
     }
 
-    private mutating func evictOldest(into output: inout [FlowSummary]) {
+    private mutating func evictOldest(into output: inout [Reported]) {
         guard let oldest = flows.min(by: { ($0.value.summary.lastTime, $0.key) < ($1.value.summary.lastTime, $1.key) })
         else { return }
-        var summary = flows.removeValue(forKey: oldest.key)!.summary
-        summary.reason = .evicted
-        output.append(summary)
+        report(oldest.key, reason: .evicted, into: &output)
         evictions += 1
     }
 
     /// Reports every flow still open (at the end of a capture), in a fixed order.
     public mutating func flushAll(into output: inout [FlowSummary]) {
+        var reported: [Reported] = []
+        flushAll(reporting: &reported)
+        for r in reported { output.append(r.summary) }
+    }
+
+    /// Reports every flow still open, with its analyzer, in a fixed order.
+    mutating func flushAll(reporting output: inout [Reported]) {
         for key in flows.keys.sorted(by: Self.order) {
-            let entry = flows.removeValue(forKey: key)!
-            var summary = entry.summary
-            summary.reason = entry.closed ? .closed : .end
-            output.append(summary)
+            report(key, reason: flows[key]!.closed ? .closed : .end, into: &output)
         }
     }
 

@@ -37,9 +37,9 @@ public struct ObservationExtractor: Sendable {
     public let sensor: SensorIdentity
     public private(set) var counters = CaptureCounters()
     public private(set) var flows: FlowTable
-    private var connections: [FlowKey: ConnectionAnalyzer] = [:]
     private var caches = AnalyzerCaches()
     private var announcements: AnnouncementFilter
+    private var macTexts = MACTexts()
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
     public let connectionCapacity: Int
 
@@ -130,14 +130,13 @@ public struct ObservationExtractor: Sendable {
     /// Reports what is still open at the end of a capture: flows, and timestamp samples not yet sent.
     public mutating func finish(into output: inout [Observation]) {
         let before = output.count
-        for key in connections.keys.sorted() {
-            guard var analyzer = connections[key] else { continue }
-            flushTimestamps(&analyzer, key: key, into: &output)
+        var reported: [FlowTable.Reported] = []
+        flows.flushAll(reporting: &reported)
+        // The connections' last timestamp samples first, then the flows (both in flow key order).
+        for index in reported.indices where reported[index].connection != nil {
+            flushTimestamps(&reported[index].connection!, key: Self.key(of: reported[index].summary), into: &output)
         }
-        connections.removeAll()
-        var summaries: [FlowSummary] = []
-        flows.flushAll(into: &summaries)
-        for summary in summaries { output.append(flowObservation(summary)) }
+        for r in reported { output.append(flowObservation(r.summary)) }
         counters.observations += output.count - before
     }
 
@@ -166,11 +165,11 @@ public struct ObservationExtractor: Sendable {
         default: "op-\(arp.operation)"
         }
         var o = observation(
-            .arp, key: arp.senderMAC.description, source: .init(mac: (frame.source ?? arp.senderMAC).description, ip: nil),
+            .arp, key: macTexts.text(arp.senderMAC), source: .init(mac: macTexts.text(frame.source ?? arp.senderMAC), ip: nil),
             vlan: frame.innermostVLAN, time: time)
         o.arp = ARPObservation(
-            operation: operation, senderMac: arp.senderMAC.description, senderIp: arp.senderIP.description,
-            targetMac: arp.targetMAC.description, targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
+            operation: operation, senderMac: macTexts.text(arp.senderMAC), senderIp: arp.senderIP.description,
+            targetMac: macTexts.text(arp.targetMAC), targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
         announce(o, rawKey: raw.key, time: time, into: &output)
     }
 
@@ -271,52 +270,58 @@ public struct ObservationExtractor: Sendable {
     }
 
     /// Accounts the packet in the flow table and turns any flow summaries that became due into observations.
+    /// Returns the index of the packet's flow entry (nil when it was reported at once).
     private mutating func recordFlow(
         _ ip: NetworkPacket, frame: LinkFrame, sourcePort: UInt16, destinationPort: UInt16, flags: UInt8, wireLength: Int,
         time: EventTime, into output: inout [Observation]
-    ) -> FlowKey {
-        var summaries: [FlowSummary] = []
-        let key = flows.record(
+    ) -> FlowTable.Index? {
+        var reported: [FlowTable.Reported] = []
+        let index = flows.record(
             FlowPacket(
                 source: FlowEndpoint(address: ip.source, port: sourcePort),
                 destination: FlowEndpoint(address: ip.destination, port: destinationPort), transport: ip.transport,
                 vlan: frame.innermostVLAN, sourceMAC: frame.source, bytes: wireLength, tcpFlags: flags, time: time),
-            into: &summaries)
-        for summary in summaries {
-            let flowKey = FlowKey.of(source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan).key
-            if summary.reason != .active, var analyzer = connections.removeValue(forKey: flowKey) {
-                flushTimestamps(&analyzer, key: flowKey, into: &output)
+            reporting: &reported
+        ).index
+        for i in reported.indices {
+            if reported[i].connection != nil {
+                flushTimestamps(&reported[i].connection!, key: Self.key(of: reported[i].summary), into: &output)
             }
-            output.append(flowObservation(summary))
+            output.append(flowObservation(reported[i].summary))
         }
-        return key
+        return index
+    }
+
+    private static func key(of summary: FlowSummary) -> FlowKey {
+        FlowKey.of(source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan).key
     }
 
     private mutating func extractTCP(
         _ tcp: TCPSegment, ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, into output: inout [Observation]
     ) {
-        let key = recordFlow(
-            ip, frame: frame, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,
-            flags: UInt8(truncatingIfNeeded: tcp.flags.rawValue), wireLength: wireLength, time: time, into: &output)
+        guard
+            let index = recordFlow(
+                ip, frame: frame, sourcePort: tcp.sourcePort, destinationPort: tcp.destinationPort,
+                flags: UInt8(truncatingIfNeeded: tcp.flags.rawValue), wireLength: wireLength, time: time, into: &output)
+        else { return }
         let source = FlowEndpoint(address: ip.source, port: tcp.sourcePort)
-        var index = connections.index(forKey: key)
-        if index == nil {
-            guard connections.count < connectionCapacity else {
+        if !flows.hasConnection(at: index) {
+            guard flows.connectionCount < connectionCapacity else {
                 counters.unanalysedConnections += 1
                 return
             }
             // The side that sent a bare SYN is the client; otherwise the first sender seen.
             let destination = FlowEndpoint(address: ip.destination, port: tcp.destinationPort)
             let clientIsSource = !(tcp.isSYNACK)
-            connections[key] = ConnectionAnalyzer(
-                client: clientIsSource ? source : destination, server: clientIsSource ? destination : source)
-            index = connections.index(forKey: key)
+            flows.attach(
+                ConnectionAnalyzer(client: clientIsSource ? source : destination, server: clientIsSource ? destination : source),
+                at: index)
         }
-        // In place: the analyzer is never copied out of the table.
-        let application = connections.values[index!].segment(
-            tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
+        // In place: the analyzer is never copied out of the flow table.
+        let application = flows.analyze(
+            at: index, tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
             context: .init(vlan: frame.innermostVLAN, time: time), caches: &caches, into: &output)
-        if let application { flows.tag(key, application: application) }
+        if let application { flows.tag(at: index, application: application) }
     }
 
     /// Sends the timestamp samples a connection still holds, at its end, timed by the last sample.
@@ -336,9 +341,9 @@ public struct ObservationExtractor: Sendable {
         return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
     }
 
-    private func flowObservation(_ summary: FlowSummary) -> Observation {
+    private mutating func flowObservation(_ summary: FlowSummary) -> Observation {
         let transport = summary.transport == IPProtocolNumber.tcp ? "tcp" : "udp"
-        let mac = summary.initiatorMAC?.description
+        let mac = summary.initiatorMAC.map { macTexts.text($0) }
         let initiatorIp = summary.initiator.address.description
         var o = observation(.flow, key: mac ?? initiatorIp, source: .init(mac: mac, ip: initiatorIp), vlan: summary.vlan, time: summary.lastTime)
         o.flow = FlowObservation(
@@ -376,7 +381,7 @@ public struct ObservationExtractor: Sendable {
         func either(_ port: UInt16) -> Bool { udp.sourcePort == port || udp.destinationPort == port }
         // The observation (and its texts) is made only once a decoder has something to say.
         func sourced(_ kind: Observation.Kind) -> Observation {
-            let mac = frame.source?.description
+            let mac = frame.source.map { macTexts.text($0) }
             let ipText = ip.sourceText
             return observation(kind, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
         }
@@ -440,12 +445,12 @@ public struct ObservationExtractor: Sendable {
         }
         func nonzero(_ a: IPv4Address) -> String? { a.isUnspecified ? nil : a.description }
         var o = observation(
-            .dhcp, key: client.description, source: .init(mac: (frame.source ?? client).description, ip: nonzero(ip.source)),
+            .dhcp, key: macTexts.text(client), source: .init(mac: macTexts.text(frame.source ?? client), ip: nonzero(ip.source)),
             vlan: frame.innermostVLAN, time: time)
         o.dhcp = DHCPObservation(
             op: message.op == 1 ? "request" : "reply",
             messageType: message.messageType.map(DHCPv4Message.messageTypeName) ?? "bootp",
-            transactionId: message.transactionID, clientMac: client.description,
+            transactionId: message.transactionID, clientMac: macTexts.text(client),
             clientIp: nonzero(message.clientIP), yourIp: nonzero(message.yourIP), serverIp: nonzero(message.serverIP),
             relayIp: nonzero(message.relayIP), requestedIp: message.requestedIP.flatMap(nonzero),
             serverIdentifier: message.serverIdentifier.flatMap(nonzero), hostname: message.hostname,
@@ -521,5 +526,19 @@ public struct ObservationExtractor: Sendable {
         var o = observation(.ndp, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
         o.ndp = IPv6Observations.ndp(message, type: type)
         announce(o, rawKey: raw.key, time: time, into: &output)
+    }
+}
+
+/// Texts of recently seen MAC addresses, direct-mapped: observations of the same devices share one text instead of
+/// each making its own.
+struct MACTexts {
+    private var slots = [(mac: MACAddress, text: String)?](repeating: nil, count: 1024)
+
+    mutating func text(_ mac: MACAddress) -> String {
+        let slot = Int(truncatingIfNeeded: (mac.value &* 0x9E37_79B9_7F4A_7C15) >> 54)
+        if let cached = slots[slot], cached.mac == mac { return cached.text }
+        let text = mac.description
+        slots[slot] = (mac, text)
+        return text
     }
 }

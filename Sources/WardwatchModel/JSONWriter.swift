@@ -8,6 +8,11 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     private var bytes: ByteBuffer
     /// True after a value, so the next key or array element is preceded by a comma.
     private var needsComma = false
+    /// What `time` wrote for the last second it formatted, from the quote to the dot (`"2023-05-01T12:00:00.`),
+    /// reused while times stay in that second (observations come in time order).
+    private var cachedSecond = Int64.min
+    private var cachedPrefix: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private var cachedPrefixLength = 0
 
     public init(capacity: Int = 4096) {
         bytes = ByteBuffer(capacity: capacity)
@@ -114,24 +119,42 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     /// RFC 3339, as `EventTime.description` writes it, as a JSON string.
     public mutating func time(_ time: EventTime) {
         separator()
-        bytes.append(UInt8(ascii: "\""))
         let micros = ((time.microseconds % 1_000_000) + 1_000_000) % 1_000_000
         let totalSeconds = (time.microseconds - micros) / 1_000_000
-        let secondsOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
-        let days = (totalSeconds - secondsOfDay) / 86_400
-        let (y, m, d) = EventTime.civil(fromDays: days)
-        padded(y, 4)
-        bytes.append(UInt8(ascii: "-"))
-        padded(m, 2)
-        bytes.append(UInt8(ascii: "-"))
-        padded(d, 2)
-        bytes.append(UInt8(ascii: "T"))
-        padded(secondsOfDay / 3600, 2)
-        bytes.append(UInt8(ascii: ":"))
-        padded(secondsOfDay % 3600 / 60, 2)
-        bytes.append(UInt8(ascii: ":"))
-        padded(secondsOfDay % 60, 2)
-        bytes.append(UInt8(ascii: "."))
+        if totalSeconds == cachedSecond {
+            let (prefix, length) = (cachedPrefix, cachedPrefixLength)
+            withUnsafeBytes(of: prefix) { bytes.append(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+        } else {
+            let start = bytes.count
+            bytes.append(UInt8(ascii: "\""))
+            let secondsOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
+            let days = (totalSeconds - secondsOfDay) / 86_400
+            let (y, m, d) = EventTime.civil(fromDays: days)
+            padded(y, 4)
+            bytes.append(UInt8(ascii: "-"))
+            padded(m, 2)
+            bytes.append(UInt8(ascii: "-"))
+            padded(d, 2)
+            bytes.append(UInt8(ascii: "T"))
+            padded(secondsOfDay / 3600, 2)
+            bytes.append(UInt8(ascii: ":"))
+            padded(secondsOfDay % 3600 / 60, 2)
+            bytes.append(UInt8(ascii: ":"))
+            padded(secondsOfDay % 60, 2)
+            bytes.append(UInt8(ascii: "."))
+            let length = bytes.count - start
+            if length <= MemoryLayout<(UInt64, UInt64, UInt64)>.size {
+                var prefix: (UInt64, UInt64, UInt64) = (0, 0, 0)
+                bytes.withBytes { written in
+                    withUnsafeMutableBytes(of: &prefix) {
+                        $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: written[start..<start + length]))
+                    }
+                }
+                (cachedSecond, cachedPrefix, cachedPrefixLength) = (totalSeconds, prefix, length)
+            } else {
+                cachedSecond = .min
+            }
+        }
         padded(micros, 6)
         bytes.append(UInt8(ascii: "Z"))
         bytes.append(UInt8(ascii: "\""))

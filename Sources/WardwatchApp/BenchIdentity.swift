@@ -22,15 +22,7 @@ struct IdentityBench: AsyncParsableCommand {
     func run() async throws {
         Observability.bootstrapLogging(level: .error)
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "bench", site: "bench"))
-        var observations: [Observation] = []
-        for path in pcaps {
-            let source = try PcapSource(file: path)
-            let linkType = source.linkType
-            while try source.next({ bytes, length, time in
-                extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &observations)
-            }) == .packet {}
-        }
-        extractor.finish(into: &observations)
+        let observations = try extractor.observations(ofFiles: pcaps)
         let result = try IdentityBenchmark.run(observations, engine: try IdentityEngine.load(), rounds: rounds)
         print("Identity benchmark: \(pcaps.count) capture files, fastest of \(rounds) rounds")
         print(result)

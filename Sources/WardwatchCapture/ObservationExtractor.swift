@@ -542,3 +542,20 @@ struct MACTexts {
         return text
     }
 }
+
+extension ObservationExtractor {
+    /// Runs every packet of the capture files at `paths`, in order, through this extractor, then its end-of-capture
+    /// flush: the observations of whole files, without a sink (tests, benchmarks).
+    public mutating func observations(ofFiles paths: [String]) throws -> [Observation] {
+        var output: [Observation] = []
+        for path in paths {
+            let source = try PcapSource(file: path)
+            let linkType = source.linkType
+            while try source.next({ bytes, length, time in
+                extract(bytes, originalLength: length, linkType: linkType, time: time, into: &output)
+            }) == .packet {}
+        }
+        finish(into: &output)
+        return output
+    }
+}

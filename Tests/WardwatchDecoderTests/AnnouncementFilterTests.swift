@@ -12,13 +12,8 @@ struct AnnouncementFilterTests {
     static let announcementKinds: Set<Observation.Kind> = [.arp, .dhcp, .dhcpv6, .ndp, .lldp, .cdp, .mdns, .ssdp, .wsdiscovery]
 
     static func observations(_ path: String, refresh: Int64) throws -> ([Observation], CaptureCounters) {
-        let source = try PcapSource(file: path)
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"), announcementRefresh: refresh)
-        var output: [Observation] = []
-        while try source.next({ bytes, length, time in
-            extractor.extract(bytes, originalLength: length, linkType: source.linkType, time: time, into: &output)
-        }) == .packet {}
-        extractor.finish(into: &output)
+        let output = try extractor.observations(ofFiles: [path])
         return (output, extractor.counters)
     }
 

@@ -18,15 +18,9 @@ struct JSONWriterTests {
 
     /// Every observation of a capture, including what `finish` reports at its end.
     static func allObservations(_ path: String) throws -> [Observation] {
-        let source = try PcapSource(file: path)
         var extractor = ObservationExtractor(
             sensor: SensorIdentity(sensorId: "test \"sensor\"", site: "ward/4\\b"), announcementRefresh: 0)
-        var output: [Observation] = []
-        while try source.next({ bytes, length, time in
-            extractor.extract(bytes, originalLength: length, linkType: source.linkType, time: time, into: &output)
-        }) == .packet {}
-        extractor.finish(into: &output)
-        return output
+        return try extractor.observations(ofFiles: [path])
     }
 
     static func expectIdentical(_ observations: [Observation], _ label: String) throws -> Int {

@@ -22,16 +22,7 @@ enum Fixtures {
     /// Observations of capture files, through the real capture pipeline, in one extractor.
     static func observations(_ paths: [String]) throws -> [Observation] {
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"))
-        var output: [Observation] = []
-        for path in paths {
-            let source = try PcapSource(file: path)
-            let linkType = source.linkType
-            while try source.next({ bytes, length, time in
-                extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &output)
-            }) == .packet {}
-        }
-        extractor.finish(into: &output)
-        return output
+        return try extractor.observations(ofFiles: paths)
     }
 
     static let engine: IdentityEngine = {

@@ -36,13 +36,17 @@ struct StreamsBench: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .error
         Observability.bootstrapLogging(level: level)
         let logger = Observability.logger("wardwatch.bench", level: level)
-        var noida: NoidaProcess?
+        var noida: NoidaBroker?
         let bootstrap: String
         if let brokers {
             bootstrap = brokers
         } else {
-            noida = try await NoidaProcess.start(logger: logger)
-            bootstrap = noida!.bootstrap
+            guard NoidaBroker.executable != nil else {
+                throw ValidationError("noida-db not found (pip install noida-db), or pass --brokers")
+            }
+            let started = try await NoidaBroker.start(logger: logger)
+            noida = started
+            bootstrap = started.bootstrapServers
         }
         defer { noida?.stop() }
         let kafka = KafkaConfiguration(bootstrapServers: bootstrap)
@@ -245,62 +249,4 @@ final class DelayRecorder: @unchecked Sendable {
     func add(_ xs: [Int64]) { lock.withLock { stored += xs } }
     var count: Int { lock.withLock { stored.count } }
     var values: [Int64] { lock.withLock { stored } }
-}
-
-/// noida-db (PyPI), a single binary speaking the Kafka protocol with transactions, started on a free port.
-final class NoidaProcess: @unchecked Sendable {
-    let process: Process
-    let bootstrap: String
-    let dataDir: URL
-
-    private init(process: Process, bootstrap: String, dataDir: URL) {
-        self.process = process
-        self.bootstrap = bootstrap
-        self.dataDir = dataDir
-    }
-
-    static func start(logger: Logger) async throws -> NoidaProcess {
-        let locate = Process()
-        locate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        locate.arguments = ["python3", "-c", "import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), 'noida-db'))"]
-        let pipe = Pipe()
-        locate.standardOutput = pipe
-        locate.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try locate.run()
-        let path = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        locate.waitUntilExit()
-        guard locate.terminationStatus == 0, FileManager.default.isExecutableFile(atPath: path) else {
-            throw ValidationError("noida-db not found (pip install noida-db), or pass --brokers")
-        }
-        let port = Int.random(in: 41000...49000)
-        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("noida-bench-\(getpid())")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["start", "--only", "kafka", "--kafka-port", "\(port)", "--data-dir", dataDir.path]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        let noida = NoidaProcess(process: process, bootstrap: "127.0.0.1:\(port)", dataDir: dataDir)
-        let probe = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: noida.bootstrap), logger: logger)
-        let deadline = ContinuousClock.now + .seconds(20)
-        var up = false
-        while !up && ContinuousClock.now < deadline {
-            up = (try? await probe.checkConnectivity(timeout: .seconds(1))) != nil
-        }
-        await probe.shutdown()
-        guard up else {
-            noida.stop()
-            throw ValidationError("noida-db did not start")
-        }
-        return noida
-    }
-
-    func stop() {
-        process.interrupt()
-        let deadline = Date().addingTimeInterval(3)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(at: dataDir)
-    }
 }

@@ -158,12 +158,13 @@ struct StreamsRuntimeTests {
 /// Exactly-once needs a broker that stores transactional offsets and hides aborted records from read_committed
 /// readers: noida-db (PyPI; `make test` installs it). Transactions are aborted on purpose every few commits; the
 /// runtime must rewind and redo them so that a read_committed reader sees every result exactly once.
-@Suite("Exactly-once on noida-db", .enabled(if: Noida.executable != nil, "needs noida-db (pip install noida-db)"))
+@Suite("Exactly-once on noida-db", .enabled(if: NoidaBroker.executable != nil, "needs noida-db (pip install noida-db)"))
 struct ExactlyOnceTests {
     @Test("outputs, changelog and offsets commit atomically; aborted transactions are redone and never seen twice")
     func exactlyOnceWithAborts() async throws {
-        let (process, bootstrap, dataDir) = try await Noida.start()
-        defer { Noida.stop(process, dataDir: dataDir) }
+        let noida = try await NoidaBroker.start(logger: StreamsTestKit.logger)
+        defer { noida.stop() }
+        let bootstrap = noida.bootstrapServers
         let topics = TopicNames()
         let kafka = KafkaConfiguration(bootstrapServers: bootstrap)
         let admin = try KafkaAdmin(configuration: kafka, logger: StreamsTestKit.logger)
@@ -202,52 +203,5 @@ struct ExactlyOnceTests {
         #expect(Set(uids) == expected.findingUIDs, "\(expected.findingUIDs.subtracting(uids).count) findings missing")
         let devices = try StreamsTestKit.lastDevices(try await StreamsTestKit.readAll(committedReader, topic: topics.devices, partitions: 3))
         #expect(StreamsTestKit.differences(devices, expected.devices).isEmpty)
-    }
-}
-
-/// Starts and stops noida-db's Kafka service on a free port.
-enum Noida {
-    static let executable: String? = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import noida_db, os; print(os.path.join(os.path.dirname(noida_db.__file__), 'noida-db'))"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        guard (try? process.run()) != nil else { return nil }
-        let path = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 && FileManager.default.isExecutableFile(atPath: path) ? path : nil
-    }()
-
-    static func start() async throws -> (Process, String, URL) {
-        let port = Int.random(in: 41000...49000)
-        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("noida-streams-\(getpid())-\(port)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable!)
-        process.arguments = ["start", "--only", "kafka", "--kafka-port", "\(port)", "--data-dir", dataDir.path]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        let bootstrap = "127.0.0.1:\(port)"
-        let probe = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap), logger: StreamsTestKit.logger)
-        let up = await StreamsTestKit.eventually(timeout: .seconds(20)) {
-            (try? await probe.checkConnectivity(timeout: .seconds(1))) != nil
-        }
-        await probe.shutdown()
-        guard up else {
-            process.terminate()
-            throw KafkaError(message: "noida-db did not start on \(bootstrap)")
-        }
-        return (process, bootstrap, dataDir)
-    }
-
-    static func stop(_ process: Process, dataDir: URL) {
-        process.interrupt()
-        let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(at: dataDir)
     }
 }

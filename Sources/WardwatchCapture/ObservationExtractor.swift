@@ -106,6 +106,8 @@ public struct ObservationExtractor: Sendable {
             extractIPv6(frame, wireLength: originalLength, time: time, cut: cut, into: &output)
         case LLDPDU.etherType:
             extractLLDP(frame, time: time, cut: cut, into: &output)
+        case CDPPacket.ciscoHDLCProtocol where frame.source == nil:
+            extractSerialCDP(frame, time: time, cut: cut, into: &output)
         case ..<0x0600:
             // An 802.3 length: LLC, and CDP in SNAP.
             if let llc = LLCFrame.decode(frame), llc.isCDP, let source = frame.source {
@@ -138,6 +140,25 @@ public struct ObservationExtractor: Sendable {
         }
         for r in reported { output.append(flowObservation(r.summary)) }
         counters.observations += output.count - before
+    }
+
+    /// CDP carried straight in a serial link's frames (Cisco HDLC): there is no MAC address, so the device is keyed by
+    /// the first IP address it announces, as a device seen through a router is; without one it cannot be keyed.
+    private mutating func extractSerialCDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
+        switch CDPPacket.decode(frame.payload) {
+        case .success(let packet):
+            guard let address = (packet.addresses + packet.managementAddresses).first(where: { $0.isIPv4 || $0.isIPv6 }) else {
+                counters.malformed("cdp-without-address")
+                return
+            }
+            let ip = address.text
+            let raw = announcementKey(.cdp, mac: nil, vlan: nil, payload: frame.payload, time: time)
+            if raw.repeated { return }
+            var o = observation(.cdp, key: ip, source: .init(mac: nil, ip: ip), vlan: nil, time: time)
+            o.cdp = DiscoveryObservations.cdp(packet)
+            announce(o, rawKey: raw.key, time: time, into: &output)
+        case .failure: cut ? (counters.snapTruncated += 1) : counters.malformed("cdp")
+        }
     }
 
     private func observation(_ kind: Observation.Kind, key: String, source: Observation.Source, vlan: UInt16?, time: EventTime) -> Observation {

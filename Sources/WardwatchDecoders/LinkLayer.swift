@@ -8,6 +8,8 @@ public enum LinkType: Int32, Sendable {
     case linuxSLL = 113
     case loop = 108
     case linuxSLL2 = 276
+    /// Cisco HDLC, as captured on a router's serial WAN interface: no MAC addresses.
+    case ciscoHDLC = 104
 }
 
 /// What the link layer says about a frame: addresses where the link has them, the VLAN tags, and the network-layer
@@ -57,6 +59,12 @@ public enum LinkDecoder {
             let addressLength = Int(bytes.readUInt16(at: 4) ?? 0)
             let source = addressLength == 6 ? MACAddress(bytes, at: 6) : nil
             return decodeVLANs(LinkFrame(source: source, etherType: proto, payload: payload))
+        case .ciscoHDLC:
+            // Address (0x0F unicast, 0x8F broadcast), control (0), then an EtherType-like protocol (0x2000 is CDP).
+            guard let address = bytes.readUInt8(at: 0), address & 0x7F == 0x0F, let proto = bytes.readUInt16(at: 2),
+                let payload = bytes.slice(4, bytes.count - 4)
+            else { return nil }
+            return LinkFrame(etherType: proto, payload: payload)
         case .linuxSLL2:
             guard let proto = bytes.readUInt16(at: 0), let payload = bytes.slice(20, bytes.count - 20) else { return nil }
             let addressLength = Int(bytes.readUInt8(at: 11) ?? 0)

@@ -2,7 +2,7 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
-    for type in [LinkType.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw] {
+    for type in [LinkType.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .ciscoHDLC] {
         guard let frame = LinkDecoder.decode(bytes, linkType: type) else { continue }
         _ = ARPMessage.decode(frame.payload)
         if case .success(let ip) = IPv4Packet.decode(frame.payload) {

@@ -90,7 +90,7 @@ struct DecoderTests {
                 for _ in 0..<200 {
                     var mutated = bytes
                     for _ in 0..<3 { mutated[Int(rng.next() % UInt64(mutated.count))] = UInt8(truncatingIfNeeded: rng.next()) }
-                    for type in [LinkType.ethernet, .linuxSLL, .linuxSLL2, .null, .raw] {
+                    for type in [LinkType.ethernet, .linuxSLL, .linuxSLL2, .null, .raw, .ciscoHDLC] {
                         mutated.withUnsafeBytes {
                             extractor.extract($0, originalLength: mutated.count, linkType: type, time: time, into: &sink)
                         }
@@ -113,6 +113,21 @@ struct DecoderTests {
         #expect(decoded?.2 == 20)
         let priority: [UInt8] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x81, 0x00, 0xA0, 0x00, 0x08, 0x00]
         #expect(priority.withUnsafeBytes { LinkDecoder.decode($0, linkType: .ethernet)?.innermostVLAN } == nil)
+    }
+
+    @Test("Cisco HDLC: address, control and protocol; other address bytes and short frames refused")
+    func ciscoHDLC() {
+        let ipv4: [UInt8] = [0x0F, 0x00, 0x08, 0x00, 0x45, 0, 0, 20]
+        let decoded = ipv4.withUnsafeBytes { LinkDecoder.decode($0, linkType: .ciscoHDLC).map { ($0.etherType, $0.payload.count, $0.source) } }
+        #expect(decoded?.0 == EtherType.ipv4)
+        #expect(decoded?.1 == 4)
+        #expect(decoded?.2 == nil)
+        let cdp: [UInt8] = [0x8F, 0x00, 0x20, 0x00, 2, 180]
+        #expect(cdp.withUnsafeBytes { LinkDecoder.decode($0, linkType: .ciscoHDLC)?.etherType } == CDPPacket.ciscoHDLCProtocol)
+        let ppp: [UInt8] = [0xFF, 0x03, 0x00, 0x21, 0x45]
+        #expect(ppp.withUnsafeBytes { LinkDecoder.decode($0, linkType: .ciscoHDLC) } == nil)
+        let short: [UInt8] = [0x0F, 0x00, 0x08]
+        #expect(short.withUnsafeBytes { LinkDecoder.decode($0, linkType: .ciscoHDLC) } == nil)
     }
 
     @Test("MAC address flags and formatting")

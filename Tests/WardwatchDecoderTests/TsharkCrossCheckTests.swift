@@ -308,19 +308,15 @@ struct TsharkCrossCheckTests {
 
     // MARK: - CDP
 
-    @Test("CDP: device id, port, platform, software version, addresses, native VLAN; Cisco HDLC stated as not decoded")
+    @Test("CDP: device id, port, platform, software version, addresses, native VLAN; on Ethernet and Cisco HDLC")
     func cdp() throws {
         var tally = Tally()
         let files = Self.captures("discovery") { $0.contains("cdp") }
         #expect(files.count >= 6)
         for file in files {
             let name = file.dropFirst(Self.shared.count + 1)
-            if name.hasSuffix("/cdp_v2_hdlc.pcap") {
-                // Cisco HDLC (link type 104) is not a link type Wardwatch decodes: a serial WAN link, never a ward
-                // access port. The capture is refused, not misread, and is not compared.
-                #expect(throws: CaptureError.self, "\(name): Cisco HDLC is refused") { try Fixtures.packets(file) }
-                continue
-            }
+            // Cisco HDLC (link type 104, a router's serial link) has no MAC: the device is keyed by its first address.
+            let serial = name.hasSuffix("/cdp_v2_hdlc.pcap")
             let ours = try Self.observationsByFrame(file).compactMapValues { $0.first { $0.cdp != nil } }
             guard let theirs = try Self.tsharkFields(file, filter: "cdp", fields: [
                 "eth.src", "cdp.deviceid", "cdp.portid", "cdp.platform", "cdp.software_version", "cdp.native_vlan",
@@ -335,7 +331,11 @@ struct TsharkCrossCheckTests {
                 let at = "\(name) frame \(frame)"
                 tally.frames += 1
                 func first(_ field: String) -> String? { fields[field]?.first }
-                tally.same(observation.deviceKey, first("eth.src"), "\(at): device key is the source MAC")
+                if serial {
+                    tally.same(observation.deviceKey, first("cdp.nrgyz.ip_address"), "\(at): device key is the first address")
+                } else {
+                    tally.same(observation.deviceKey, first("eth.src"), "\(at): device key is the source MAC")
+                }
                 tally.same(mine.chassisId, first("cdp.deviceid"), "\(at): device id")
                 tally.same(mine.systemName, first("cdp.deviceid"), "\(at): system name is the device id")
                 tally.same(mine.portId, first("cdp.portid"), "\(at): port id")
@@ -355,7 +355,7 @@ struct TsharkCrossCheckTests {
                     "\(at): addresses")
             }
         }
-        #expect(tally.compared >= 115 && tally.frames >= 9, "compared \(tally.compared) values in \(tally.frames) frames")
+        #expect(tally.compared >= 124 && tally.frames >= 10, "compared \(tally.compared) values in \(tally.frames) frames")
     }
 
     // MARK: - DICOM

@@ -284,7 +284,21 @@ public struct ObservationExtractor: Sendable {
             }
             extractTCP(tcp, ip: ip, frame: frame, wireLength: wireLength, time: time, into: &output)
         case IPProtocolNumber.icmpv6 where ip.ipv4 == nil:
-            extractNDP(ip, frame: frame, time: time, cut: cut, into: &output)
+            guard let type = ip.payload.readUInt8(at: 0), let code = ip.payload.readUInt8(at: 1) else {
+                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("icmpv6-truncated")
+                return
+            }
+            if (133...137).contains(type) {
+                extractNDP(ip, frame: frame, time: time, cut: cut, into: &output)
+            } else {
+                recordICMPFlow(ip, frame: frame, type: type, code: code, wireLength: wireLength, time: time, into: &output)
+            }
+        case IPProtocolNumber.icmp where ip.ipv4 != nil:
+            guard let type = ip.payload.readUInt8(at: 0), let code = ip.payload.readUInt8(at: 1) else {
+                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("icmp-truncated")
+                return
+            }
+            recordICMPFlow(ip, frame: frame, type: type, code: code, wireLength: wireLength, time: time, into: &output)
         default:
             counters.ignored += 1
         }
@@ -311,6 +325,18 @@ public struct ObservationExtractor: Sendable {
             output.append(flowObservation(reported[i].summary))
         }
         return index
+    }
+
+    /// Accounts an ICMP or ICMPv6 message in the flow table the way Zeek does: the "ports" are the message type and
+    /// code, and a reply (echo, timestamp, information, address mask, node information) is keyed as its request's
+    /// reverse, so a ping and its answer make one flow. Neighbour discovery is not a flow (it is announced).
+    private mutating func recordICMPFlow(
+        _ ip: NetworkPacket, frame: LinkFrame, type: UInt8, code: UInt8, wireLength: Int, time: EventTime,
+        into output: inout [Observation]
+    ) {
+        let request = ICMPFlowPorts.request(ofReply: type, ipv6: ip.ipv4 == nil)
+        let (sourcePort, destinationPort) = request.map { (UInt16(code), UInt16($0)) } ?? (UInt16(type), UInt16(code))
+        _ = recordFlow(ip, frame: frame, sourcePort: sourcePort, destinationPort: destinationPort, flags: 0, wireLength: wireLength, time: time, into: &output)
     }
 
     private static func key(of summary: FlowSummary) -> FlowKey {
@@ -363,7 +389,12 @@ public struct ObservationExtractor: Sendable {
     }
 
     private mutating func flowObservation(_ summary: FlowSummary) -> Observation {
-        let transport = summary.transport == IPProtocolNumber.tcp ? "tcp" : "udp"
+        let transport = switch summary.transport {
+        case IPProtocolNumber.tcp: "tcp"
+        case IPProtocolNumber.icmp: "icmp"
+        case IPProtocolNumber.icmpv6: "icmpv6"
+        default: "udp"
+        }
         let mac = summary.initiatorMAC.map { macTexts.text($0) }
         let initiatorIp = summary.initiator.address.description
         var o = observation(.flow, key: mac ?? initiatorIp, source: .init(mac: mac, ip: initiatorIp), vlan: summary.vlan, time: summary.lastTime)
@@ -578,5 +609,25 @@ extension ObservationExtractor {
         }
         finish(into: &output)
         return output
+    }
+}
+
+/// The request type an ICMP reply answers (RFC 792, RFC 950, RFC 4443, RFC 4620), nil for requests and unpaired types.
+enum ICMPFlowPorts {
+    static func request(ofReply type: UInt8, ipv6: Bool) -> UInt8? {
+        if ipv6 {
+            return switch type {
+            case 129: 128  // echo
+            case 140: 139  // node information
+            default: nil
+            }
+        }
+        return switch type {
+        case 0: 8  // echo
+        case 14: 13  // timestamp
+        case 16: 15  // information
+        case 18: 17  // address mask
+        default: nil
+        }
     }
 }

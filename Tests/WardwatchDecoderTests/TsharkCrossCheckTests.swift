@@ -358,6 +358,46 @@ struct TsharkCrossCheckTests {
         #expect(tally.compared >= 124 && tally.frames >= 10, "compared \(tally.compared) values in \(tally.frames) frames")
     }
 
+    // MARK: - ICMP flows
+
+    @Test("ICMP and ICMPv6 flows: every message counted once, with its frame length; replies in their request's flow")
+    func icmpFlows() throws {
+        let files = [
+            "tcp-dhcp/osfingerprinting.pcap", "iot-setup/WeMoSwitch/Setup-A-10-STA.pcap",
+            "iot-setup/HueBridge/Setup-A-1-STA.pcap", "iot-setup/WeMoInsightSwitch/Setup-A-1-STA.pcap",
+        ].map { Self.shared + "/" + $0 }
+        var messages = 0
+        for file in files {
+            let name = file.dropFirst(Self.shared.count + 1)
+            let (linkType, packets) = try Fixtures.packets(file)
+            var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"), announcementRefresh: 0)
+            var output: [Observation] = []
+            for (bytes, length, time) in packets {
+                bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &output) }
+            }
+            extractor.finish(into: &output)
+            let flows = output.compactMap(\.flow).filter { $0.connection.transport.hasPrefix("icmp") }
+            // Neighbour discovery is announced, not a flow; later IPv4 fragments carry no ICMP header.
+            guard let theirs = try Self.tsharkFields(
+                file, filter: "(icmp && !(ip.frag_offset > 0)) || (icmpv6 && !(icmpv6.type >= 133 && icmpv6.type <= 137))",
+                fields: ["frame.len", "icmp.type", "icmpv6.type"])
+            else {
+                Issue.record(Comment(rawValue: Self.noTshark))
+                return
+            }
+            let frameBytes = theirs.values.reduce(0) { $0 + (Int($1["frame.len"]?.first ?? "") ?? 0) }
+            #expect(flows.reduce(0) { $0 + $1.packetsOut + $1.packetsIn } == theirs.count, "\(name): ICMP messages")
+            #expect(flows.reduce(0) { $0 + $1.bytesOut + $1.bytesIn } == frameBytes, "\(name): ICMP bytes")
+            #expect(flows.allSatisfy { $0.connection.localPort <= 255 && $0.connection.remotePort <= 255 && $0.tcpFlagsOut.isEmpty })
+            // Echo replies (ICMP type 0, ICMPv6 129) travel back in their request's flow, whose initiator sent type 8 (128).
+            let replies = theirs.values.filter { $0["icmp.type"]?.first == "0" || $0["icmpv6.type"]?.first == "129" }.count
+            let answered = flows.filter { [8, 128].contains($0.connection.localPort) }.reduce(0) { $0 + $1.packetsIn }
+            #expect(answered == replies, "\(name): echo replies in echo flows")
+            messages += theirs.count
+        }
+        #expect(messages >= 70, "\(messages) ICMP messages compared")
+    }
+
     // MARK: - DICOM
 
     /// The UID of tshark's "Name (UID)" display of a UID it knows; the text itself otherwise.

@@ -89,6 +89,12 @@ public struct DeviceIdentityState: Codable, Sendable, Equatable {
             }
         case .tlsClientHello:
             if let h = o.tlsClientHello { fingerprints["ja4"] = h.ja4 }
+        case .dhcpv6:
+            // The DHCPv6 fingerprint: option request list and vendor enterprise number, as Fingerbank keys it.
+            if let d = o.dhcpv6, d.fromClient, d.optionRequestList != nil || d.vendorClass != nil {
+                fingerprints["dhcpv6"] = (d.optionRequestList ?? []).map(String.init).joined(separator: ",") + "|"
+                    + (d.vendorClass.map { String($0.enterpriseNumber) } ?? "")
+            }
         case .tcpTimestamps:
             if let batch = o.tcpTimestamps,
                 let s = clockSkew.add(batch, minimumSpan: config.skewMinimumSpan), s.confidenceHalfWidthPPM <= 50

@@ -17,6 +17,17 @@ extension IdentityEngine {
             if let prl = d.parameterRequestList {
                 rule("dhcp_prl", prl.map(String.init).joined(separator: ","))
             }
+        case .dhcpv6:
+            guard let d = o.dhcpv6, d.fromClient else { break }
+            // The client FQDN's first label is the host name (RFC 4704), as DHCPv4 option 12 carries it.
+            rule("hostname", d.clientFqdn.flatMap { $0.split(separator: ".").first.map(String.init) })
+            if let v = d.vendorClass {
+                rule("dhcpv6_vendor_class", ([String(v.enterpriseNumber)] + v.data).joined(separator: " "))
+            }
+            if let oro = d.optionRequestList { rule("dhcpv6_oro", oro.map(String.init).joined(separator: ",")) }
+        case .ndp:
+            guard let n = o.ndp else { break }
+            rule("ndp", n.type)
         case .tcpSyn:
             guard let s = o.tcpSyn else { break }
             if DeviceIdentityState.hopDistance(s.signature) == 0, let label = stackLabel(s) {

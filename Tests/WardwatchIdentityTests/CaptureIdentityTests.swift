@@ -51,6 +51,21 @@ import WardwatchModel
         #expect(Double(right) / Double(labels.count) >= 0.9, "vendor right for \(right) of \(labels.count)")
     }
 
+    /// The IPv6 fixture (Tests/Fixtures/ipv6, scapy generator): a pump that names itself only in its DHCPv6 client
+    /// FQDN, and a router that announces itself only by router advertisements.
+    @Test(.enabled(if: Fixtures.hasIEEE)) func dhcpv6AndNeighbourDiscoveryAsEvidence() throws {
+        let fold = Fold(try Fixtures.observations([Fixtures.path("Tests/Fixtures/ipv6/ipv6-dhcpv6-ndp.pcap")]))
+        let pump = try #require(fold.states["00:1b:21:0a:0b:0c"])
+        #expect(pump.evidence.contains { $0.signal == "hostname" && $0.value == "pump-17" && $0.deviceClass == .infusionPump })
+        #expect(pump.classification?.deviceClass == .infusionPump)
+        #expect(pump.fingerprints["dhcpv6"] != nil)
+        let router = try #require(fold.states["00:00:5e:00:53:01"])
+        #expect(router.evidence.contains { $0.signal == "ndp" && $0.deviceClass == .networkEquipment })
+        #expect(router.classification?.deviceClass == .networkEquipment)
+        // A host's own neighbour solicitations and advertisements say nothing of its class.
+        #expect(!pump.evidence.contains { $0.signal == "ndp" })
+    }
+
     @Test(.enabled(if: Fixtures.shared != nil && Fixtures.hasIEEE)) func hospiraPlumFromHL7() throws {
         let dir = Fixtures.shared! + "/medical"
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("HL7") }.sorted().map { dir + "/" + $0 }

@@ -128,6 +128,7 @@ public struct DNSMessage: Equatable, Sendable {
         var budget = maximumEntries
         var services = DNSServiceCollector()
 
+        message.questions.reserveCapacity(min(Int(qd), budget))
         for _ in 0..<qd {
             guard budget > 0, let question = reader.question() else {
                 message.isTruncated = true
@@ -136,18 +137,21 @@ public struct DNSMessage: Equatable, Sendable {
             budget -= 1
             message.questions.append(question)
         }
-        let sections: [(UInt16, WritableKeyPath<DNSMessage, [ResourceRecord]>)] = [
-            (an, \.answers), (ns, \.authorities), (ar, \.additionals),
-        ]
-        outer: for (count, path) in sections {
+        /// Reads one section's records; false when the message ends early (or the budget is spent).
+        func section(_ count: UInt16, into records: inout [ResourceRecord]) -> Bool {
+            guard count > 0 else { return true }
+            records.reserveCapacity(min(Int(count), budget))
             for _ in 0..<count {
-                guard budget > 0, let record = reader.record(&services) else {
-                    message.isTruncated = true
-                    break outer
-                }
+                guard budget > 0, let record = reader.record(&services) else { return false }
                 budget -= 1
-                message[keyPath: path].append(record)
+                records.append(record)
             }
+            return true
+        }
+        if !(section(an, into: &message.answers) && section(ns, into: &message.authorities)
+            && section(ar, into: &message.additionals))
+        {
+            message.isTruncated = true
         }
         message.serviceInstances = services.instances
         return .success(message)
@@ -237,29 +241,40 @@ struct DNSServiceCollector {
     }
 }
 
-/// A name as read from the wire: the labels' bytes joined by dots, and where each label ends.
+/// A name as read from the wire: the labels' bytes joined by dots, the number of labels and where the first three end
+/// (all that service-instance names need; no array of label ends is kept).
 struct DNSMessageName {
     var bytes: [UInt8] = []
-    var labelEnds: [Int] = []
+    var labelCount = 0
+    var firstLabelEnds: (Int, Int, Int) = (0, 0, 0)
 
     var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// The end of label `i` (0, 1 or 2) in `bytes`.
+    func labelEnd(_ i: Int) -> Int {
+        switch i {
+        case 0: firstLabelEnds.0
+        case 1: firstLabelEnds.1
+        default: firstLabelEnds.2
+        }
+    }
+
     func label(_ i: Int) -> ArraySlice<UInt8> {
-        let start = i == 0 ? 0 : labelEnds[i - 1] + 1
-        return bytes[start..<labelEnds[i]]
+        let start = i == 0 ? 0 : labelEnd(i - 1) + 1
+        return bytes[start..<labelEnd(i)]
     }
 
     /// `<instance>.<_service>.<_tcp|_udp>.<domain...>`: the instance, "_service._tcp" and the domain.
     var serviceInstanceParts: (instance: String, service: String, domain: String)? {
-        guard labelEnds.count >= 4 else { return nil }
+        guard labelCount >= 4 else { return nil }
         let service = label(1), proto = label(2)
         guard service.first == UInt8(ascii: "_"), !label(0).isEmpty else { return nil }
         let p = Array(proto).map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
         guard p == Array("_tcp".utf8) || p == Array("_udp".utf8) else { return nil }
-        let domainStart = labelEnds[2] + 1
+        let domainStart = firstLabelEnds.2 + 1
         return (
             String(decoding: label(0), as: UTF8.self),
-            String(decoding: bytes[(labelEnds[0] + 1)..<labelEnds[2]], as: UTF8.self),
+            String(decoding: bytes[(firstLabelEnds.0 + 1)..<firstLabelEnds.2], as: UTF8.self),
             String(decoding: bytes[domainStart...], as: UTF8.self)
         )
     }
@@ -275,34 +290,51 @@ struct DNSMessageReader {
     /// RFC 1035: 255 octets in wire form.
     static let maximumNameLength = 255
 
-    /// Reads a possibly compressed name at `offset`, moving past it.
+    /// Reads a possibly compressed name at `offset`, moving past it. The text is gathered on the stack and copied
+    /// once into the name (names are read for every record: growing an array per label cost several allocations).
     mutating func name() -> DNSMessageName? {
-        var out = DNSMessageName()
-        var position = offset
-        var jumps = 0
-        var wireLength = 1
-        var resume: Int?
-        while true {
-            guard let length = bytes.readUInt8(at: position) else { return nil }
-            switch length & 0xC0 {
-            case 0x00:
-                if length == 0 {
-                    offset = resume ?? position + 1
-                    return out
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumNameLength) { scratch in
+            var out = DNSMessageName()
+            var count = 0
+            var position = offset
+            var jumps = 0
+            var wireLength = 1
+            var resume: Int?
+            while true {
+                guard let length = bytes.readUInt8(at: position) else { return nil }
+                switch length & 0xC0 {
+                case 0x00:
+                    if length == 0 {
+                        offset = resume ?? position + 1
+                        out.bytes = Array(UnsafeBufferPointer(rebasing: scratch[0..<count]))
+                        return out
+                    }
+                    wireLength += 1 + Int(length)
+                    // Within 255 wire octets the text (labels and dots) never exceeds 254 bytes.
+                    guard wireLength <= Self.maximumNameLength, let label = bytes.slice(position + 1, Int(length)) else { return nil }
+                    if count > 0 {
+                        scratch[count] = UInt8(ascii: ".")
+                        count += 1
+                    }
+                    UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[count..<(count + label.count)]))
+                        .copyMemory(from: label)
+                    count += label.count
+                    switch out.labelCount {
+                    case 0: out.firstLabelEnds.0 = count
+                    case 1: out.firstLabelEnds.1 = count
+                    case 2: out.firstLabelEnds.2 = count
+                    default: break
+                    }
+                    out.labelCount += 1
+                    position += 1 + Int(length)
+                case 0xC0:
+                    guard let pointer = bytes.readUInt16(at: position), jumps < Self.maximumJumps else { return nil }
+                    if resume == nil { resume = position + 2 }
+                    jumps += 1
+                    position = Int(pointer & 0x3FFF)
+                default:
+                    return nil  // 0x40 extended and 0x80 reserved label types
                 }
-                wireLength += 1 + Int(length)
-                guard wireLength <= Self.maximumNameLength, let label = bytes.slice(position + 1, Int(length)) else { return nil }
-                if !out.bytes.isEmpty { out.bytes.append(UInt8(ascii: ".")) }
-                out.bytes.append(contentsOf: label)
-                out.labelEnds.append(out.bytes.count)
-                position += 1 + Int(length)
-            case 0xC0:
-                guard let pointer = bytes.readUInt16(at: position), jumps < Self.maximumJumps else { return nil }
-                if resume == nil { resume = position + 2 }
-                jumps += 1
-                position = Int(pointer & 0x3FFF)
-            default:
-                return nil  // 0x40 extended and 0x80 reserved label types
             }
         }
     }

@@ -67,6 +67,7 @@ struct ConnectionAnalyzer {
             }
         }
         if let ts = tcp.timestamps {
+            if directions[d].timestamps.isEmpty { directions[d].timestamps.reserveCapacity(2 * Self.timestampBatch) }
             directions[d].timestamps.append(context.time.microseconds)
             directions[d].timestamps.append(Int64(ts.value))
             if directions[d].timestamps.count >= 2 * Self.timestampBatch {
@@ -195,9 +196,9 @@ struct ConnectionAnalyzer {
         defer { directions[d].timestamps.removeAll(keepingCapacity: true) }
         let flat = directions[d].timestamps
         guard flat.count >= 4 else { return }
-        var samples: [[Int64]] = []
+        var samples: [TimestampSample] = []
         samples.reserveCapacity(flat.count / 2)
-        for i in stride(from: 0, to: flat.count, by: 2) { samples.append([flat[i], flat[i + 1]]) }
+        for i in stride(from: 0, to: flat.count, by: 2) { samples.append(TimestampSample(time: flat[i], tsval: flat[i + 1])) }
         var observation = base(d, sensor: sensor, context: context)
         observation.kind = .tcpTimestamps
         observation.tcpTimestamps = TCPTimestampsObservation(connection: endpoints(d), samples: samples)

@@ -43,8 +43,8 @@ public struct DeviceClockSkew: Codable, Sendable, Equatable {
             active.append(Active(key: key, estimator: ClockSkewEstimator()))
             index = active.count - 1
         }
-        for s in batch.samples where s.count == 2 {
-            active[index!].estimator.add(timeMicroseconds: s[0], tsval: UInt32(truncatingIfNeeded: s[1]))
+        for s in batch.samples {
+            active[index!].estimator.add(timeMicroseconds: s.time, tsval: UInt32(truncatingIfNeeded: s.tsval))
         }
         return active[index!].estimator.estimate(minimumSpan: minimumSpan)
     }

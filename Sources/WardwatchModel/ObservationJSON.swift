@@ -126,7 +126,8 @@ extension TCPTimestampsObservation {
         w.beginArray()
         for sample in samples {
             w.beginArray()
-            for value in sample { w.int64(value) }
+            w.int64(sample.time)
+            w.int64(sample.tsval)
             w.endArray()
         }
         w.endArray()

@@ -62,11 +62,38 @@ public struct TCPSynObservation: Codable, Sendable, Hashable {
 /// TCP timestamp samples of one connection, for clock-skew estimation: each `[packet time µs, TSval]`.
 public struct TCPTimestampsObservation: Codable, Sendable, Hashable {
     public var connection: ConnectionEndpoints
-    public var samples: [[Int64]]
+    public var samples: [TimestampSample]
 
-    public init(connection: ConnectionEndpoints, samples: [[Int64]]) {
+    public init(connection: ConnectionEndpoints, samples: [TimestampSample]) {
         self.connection = connection
         self.samples = samples
+    }
+}
+
+/// One TCP timestamp sample: the packet's capture time and the TSval it carried. Encoded as the pair
+/// `[packet time µs, TSval]` (a value, not an array per sample, so a batch is one allocation).
+public struct TimestampSample: Codable, Sendable, Hashable {
+    public var time: Int64
+    public var tsval: Int64
+
+    public init(time: Int64, tsval: Int64) {
+        self.time = time
+        self.tsval = tsval
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var pair = try decoder.unkeyedContainer()
+        time = try pair.decode(Int64.self)
+        tsval = try pair.decode(Int64.self)
+        guard pair.isAtEnd else {
+            throw DecodingError.dataCorruptedError(in: pair, debugDescription: "a timestamp sample is a pair")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var pair = encoder.unkeyedContainer()
+        try pair.encode(time)
+        try pair.encode(tsval)
     }
 }
 

@@ -84,7 +84,7 @@ struct JSONWriterTests {
             o.tcpSyn = TCPSynObservation(
                 role: text, connection: connection, signature: text, ttl: number, window: number, mss: number, windowScale: number,
                 options: [text, text], quirks: [text])
-            o.tcpTimestamps = TCPTimestampsObservation(connection: connection, samples: [[Int64.min, Int64.max], [], [0]])
+            o.tcpTimestamps = TCPTimestampsObservation(connection: connection, samples: [TimestampSample(time: Int64.min, tsval: Int64.max), TimestampSample(time: 0, tsval: 4_294_967_295)])
             o.tlsClientHello = TLSClientHelloObservation(
                 connection: connection, ja4: text, serverName: text, alpn: [text], supportedVersions: [number],
                 cipherSuites: [1, 2], extensions: [], signatureAlgorithms: [number])

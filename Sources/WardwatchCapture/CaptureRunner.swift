@@ -113,8 +113,13 @@ public final class CaptureRunner: Sendable {
 private final class Publication: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let failure = Mutex<(any Error)?>(nil)
+    /// Held here so that the batch is freed by the reading thread, which allocated it, when it lets the publication
+    /// go: freed by the sink's thread, every observation's memory went back to another thread's malloc arena under
+    /// its lock, and the two threads woke each other on that lock (about 8% of the CPU time).
+    private let batch: [Observation]
 
     init(_ batch: [Observation], to sink: any ObservationSink) {
+        self.batch = batch
         Task { [self] in
             do { try await sink.publish(batch) } catch { failure.withLock { $0 = error } }
             done.signal()

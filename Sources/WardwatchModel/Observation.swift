@@ -25,97 +25,212 @@ public struct Observation: Codable, Sendable, Hashable {
     public var vlan: Int?
     public var source: Source
 
-    // The payloads, each boxed: an observation stays a few words to move and copy, whichever payload it carries.
-    var _dhcp: Box<DHCPObservation>?
-    var _arp: Box<ARPObservation>?
-    var _tcpSyn: Box<TCPSynObservation>?
-    var _tcpTimestamps: Box<TCPTimestampsObservation>?
-    var _tlsClientHello: Box<TLSClientHelloObservation>?
-    var _tlsCertificate: Box<TLSCertificateObservation>?
-    var _http: Box<HTTPObservation>?
-    var _dns: Box<DNSObservation>?
-    var _mdns: Box<DNSObservation>?
-    var _ssdp: Box<SSDPObservation>?
-    var _lldp: Box<NeighborObservation>?
-    var _cdp: Box<NeighborObservation>?
-    var _wsdiscovery: Box<WSDiscoveryObservation>?
-    var _dicomAssociation: Box<DICOMAssociationObservation>?
-    var _hl7Message: Box<HL7MessageObservation>?
-    var _flow: Box<FlowObservation>?
-    var _dhcpv6: Box<DHCPv6Observation>?
-    var _ndp: Box<NDPObservation>?
+    /// The payload, in one indirect enum: an observation stays a few words to copy and destroy (one reference, where
+    /// a stored optional per payload kind cost a retain and a release each on every copy).
+    var payload = Payload.none
+
+    /// Which payload an observation carries, boxed by the enum.
+    indirect enum Payload: Hashable, Sendable {
+        case none
+        case dhcp(DHCPObservation)
+        case arp(ARPObservation)
+        case tcpSyn(TCPSynObservation)
+        case tcpTimestamps(TCPTimestampsObservation)
+        case tlsClientHello(TLSClientHelloObservation)
+        case tlsCertificate(TLSCertificateObservation)
+        case http(HTTPObservation)
+        case dns(DNSObservation)
+        case mdns(DNSObservation)
+        case ssdp(SSDPObservation)
+        case lldp(NeighborObservation)
+        case cdp(NeighborObservation)
+        case wsdiscovery(WSDiscoveryObservation)
+        case dicomAssociation(DICOMAssociationObservation)
+        case hl7Message(HL7MessageObservation)
+        case flow(FlowObservation)
+        case dhcpv6(DHCPv6Observation)
+        case ndp(NDPObservation)
+    }
 
     public var dhcp: DHCPObservation? {
-        get { _dhcp?.value }
-        set { _dhcp = newValue.map(Box.init) }
+        get { if case .dhcp(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .dhcp(newValue)
+            } else if case .dhcp = payload {
+                payload = .none
+            }
+        }
     }
     public var arp: ARPObservation? {
-        get { _arp?.value }
-        set { _arp = newValue.map(Box.init) }
+        get { if case .arp(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .arp(newValue)
+            } else if case .arp = payload {
+                payload = .none
+            }
+        }
     }
     public var tcpSyn: TCPSynObservation? {
-        get { _tcpSyn?.value }
-        set { _tcpSyn = newValue.map(Box.init) }
+        get { if case .tcpSyn(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .tcpSyn(newValue)
+            } else if case .tcpSyn = payload {
+                payload = .none
+            }
+        }
     }
     public var tcpTimestamps: TCPTimestampsObservation? {
-        get { _tcpTimestamps?.value }
-        set { _tcpTimestamps = newValue.map(Box.init) }
+        get { if case .tcpTimestamps(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .tcpTimestamps(newValue)
+            } else if case .tcpTimestamps = payload {
+                payload = .none
+            }
+        }
     }
     public var tlsClientHello: TLSClientHelloObservation? {
-        get { _tlsClientHello?.value }
-        set { _tlsClientHello = newValue.map(Box.init) }
+        get { if case .tlsClientHello(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .tlsClientHello(newValue)
+            } else if case .tlsClientHello = payload {
+                payload = .none
+            }
+        }
     }
     public var tlsCertificate: TLSCertificateObservation? {
-        get { _tlsCertificate?.value }
-        set { _tlsCertificate = newValue.map(Box.init) }
+        get { if case .tlsCertificate(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .tlsCertificate(newValue)
+            } else if case .tlsCertificate = payload {
+                payload = .none
+            }
+        }
     }
     public var http: HTTPObservation? {
-        get { _http?.value }
-        set { _http = newValue.map(Box.init) }
+        get { if case .http(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .http(newValue)
+            } else if case .http = payload {
+                payload = .none
+            }
+        }
     }
     public var dns: DNSObservation? {
-        get { _dns?.value }
-        set { _dns = newValue.map(Box.init) }
+        get { if case .dns(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .dns(newValue)
+            } else if case .dns = payload {
+                payload = .none
+            }
+        }
     }
     public var mdns: DNSObservation? {
-        get { _mdns?.value }
-        set { _mdns = newValue.map(Box.init) }
+        get { if case .mdns(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .mdns(newValue)
+            } else if case .mdns = payload {
+                payload = .none
+            }
+        }
     }
     public var ssdp: SSDPObservation? {
-        get { _ssdp?.value }
-        set { _ssdp = newValue.map(Box.init) }
+        get { if case .ssdp(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .ssdp(newValue)
+            } else if case .ssdp = payload {
+                payload = .none
+            }
+        }
     }
     public var lldp: NeighborObservation? {
-        get { _lldp?.value }
-        set { _lldp = newValue.map(Box.init) }
+        get { if case .lldp(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .lldp(newValue)
+            } else if case .lldp = payload {
+                payload = .none
+            }
+        }
     }
     public var cdp: NeighborObservation? {
-        get { _cdp?.value }
-        set { _cdp = newValue.map(Box.init) }
+        get { if case .cdp(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .cdp(newValue)
+            } else if case .cdp = payload {
+                payload = .none
+            }
+        }
     }
     public var wsdiscovery: WSDiscoveryObservation? {
-        get { _wsdiscovery?.value }
-        set { _wsdiscovery = newValue.map(Box.init) }
+        get { if case .wsdiscovery(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .wsdiscovery(newValue)
+            } else if case .wsdiscovery = payload {
+                payload = .none
+            }
+        }
     }
     public var dicomAssociation: DICOMAssociationObservation? {
-        get { _dicomAssociation?.value }
-        set { _dicomAssociation = newValue.map(Box.init) }
+        get { if case .dicomAssociation(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .dicomAssociation(newValue)
+            } else if case .dicomAssociation = payload {
+                payload = .none
+            }
+        }
     }
     public var hl7Message: HL7MessageObservation? {
-        get { _hl7Message?.value }
-        set { _hl7Message = newValue.map(Box.init) }
+        get { if case .hl7Message(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .hl7Message(newValue)
+            } else if case .hl7Message = payload {
+                payload = .none
+            }
+        }
     }
     public var flow: FlowObservation? {
-        get { _flow?.value }
-        set { _flow = newValue.map(Box.init) }
+        get { if case .flow(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .flow(newValue)
+            } else if case .flow = payload {
+                payload = .none
+            }
+        }
     }
     public var dhcpv6: DHCPv6Observation? {
-        get { _dhcpv6?.value }
-        set { _dhcpv6 = newValue.map(Box.init) }
+        get { if case .dhcpv6(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .dhcpv6(newValue)
+            } else if case .dhcpv6 = payload {
+                payload = .none
+            }
+        }
     }
     public var ndp: NDPObservation? {
-        get { _ndp?.value }
-        set { _ndp = newValue.map(Box.init) }
+        get { if case .ndp(let value) = payload { value } else { nil } }
+        set {
+            if let newValue {
+                payload = .ndp(newValue)
+            } else if case .ndp = payload {
+                payload = .none
+            }
+        }
     }
 
     public struct Source: Codable, Sendable, Hashable {
@@ -143,7 +258,7 @@ public struct Observation: Codable, Sendable, Hashable {
         self.arp = arp
     }
 
-    // Codable by hand only because the payloads are boxed; the keys and their handling are those the compiler would
+    // Codable by hand only because the payload is an enum; the keys and their handling are those the compiler would
     // synthesize for plain stored properties (absent optionals are left out, `schema_version` is required).
     enum CodingKeys: String, CodingKey {
         case schemaVersion, kind, deviceKey, time, sensorId, site, vlan, source
@@ -161,25 +276,62 @@ public struct Observation: Codable, Sendable, Hashable {
         site = try c.decode(String.self, forKey: .site)
         vlan = try c.decodeIfPresent(Int.self, forKey: .vlan)
         source = try c.decode(Source.self, forKey: .source)
-        dhcp = try c.decodeIfPresent(DHCPObservation.self, forKey: .dhcp)
-        arp = try c.decodeIfPresent(ARPObservation.self, forKey: .arp)
-        tcpSyn = try c.decodeIfPresent(TCPSynObservation.self, forKey: .tcpSyn)
-        tcpTimestamps = try c.decodeIfPresent(TCPTimestampsObservation.self, forKey: .tcpTimestamps)
-        tlsClientHello = try c.decodeIfPresent(TLSClientHelloObservation.self, forKey: .tlsClientHello)
-        tlsCertificate = try c.decodeIfPresent(TLSCertificateObservation.self, forKey: .tlsCertificate)
-        http = try c.decodeIfPresent(HTTPObservation.self, forKey: .http)
-        dns = try c.decodeIfPresent(DNSObservation.self, forKey: .dns)
-        mdns = try c.decodeIfPresent(DNSObservation.self, forKey: .mdns)
-        ssdp = try c.decodeIfPresent(SSDPObservation.self, forKey: .ssdp)
-        lldp = try c.decodeIfPresent(NeighborObservation.self, forKey: .lldp)
-        cdp = try c.decodeIfPresent(NeighborObservation.self, forKey: .cdp)
-        wsdiscovery = try c.decodeIfPresent(WSDiscoveryObservation.self, forKey: .wsdiscovery)
-        dicomAssociation = try c.decodeIfPresent(DICOMAssociationObservation.self, forKey: .dicomAssociation)
-        hl7Message = try c.decodeIfPresent(HL7MessageObservation.self, forKey: .hl7Message)
-        flow = try c.decodeIfPresent(FlowObservation.self, forKey: .flow)
-        dhcpv6 = try c.decodeIfPresent(DHCPv6Observation.self, forKey: .dhcpv6)
-        ndp = try c.decodeIfPresent(NDPObservation.self, forKey: .ndp)
+        // Only the payload the kind names may be present (as the schema says); it may be absent.
+        let payloadKey = Self.payloadKey(of: kind)
+        if let other = c.allKeys.first(where: { Self.payloadKeys.contains($0) && $0 != payloadKey }) {
+            throw DecodingError.dataCorruptedError(
+                forKey: other, in: c, debugDescription: "payload \(other.stringValue) on an observation of kind \(kind.rawValue)")
+        }
+        switch kind {
+        case .dhcp: dhcp = try c.decodeIfPresent(DHCPObservation.self, forKey: .dhcp)
+        case .arp: arp = try c.decodeIfPresent(ARPObservation.self, forKey: .arp)
+        case .tcpSyn: tcpSyn = try c.decodeIfPresent(TCPSynObservation.self, forKey: .tcpSyn)
+        case .tcpTimestamps: tcpTimestamps = try c.decodeIfPresent(TCPTimestampsObservation.self, forKey: .tcpTimestamps)
+        case .tlsClientHello: tlsClientHello = try c.decodeIfPresent(TLSClientHelloObservation.self, forKey: .tlsClientHello)
+        case .tlsCertificate: tlsCertificate = try c.decodeIfPresent(TLSCertificateObservation.self, forKey: .tlsCertificate)
+        case .http: http = try c.decodeIfPresent(HTTPObservation.self, forKey: .http)
+        case .dns: dns = try c.decodeIfPresent(DNSObservation.self, forKey: .dns)
+        case .mdns: mdns = try c.decodeIfPresent(DNSObservation.self, forKey: .mdns)
+        case .ssdp: ssdp = try c.decodeIfPresent(SSDPObservation.self, forKey: .ssdp)
+        case .lldp: lldp = try c.decodeIfPresent(NeighborObservation.self, forKey: .lldp)
+        case .cdp: cdp = try c.decodeIfPresent(NeighborObservation.self, forKey: .cdp)
+        case .wsdiscovery: wsdiscovery = try c.decodeIfPresent(WSDiscoveryObservation.self, forKey: .wsdiscovery)
+        case .dicomAssociation: dicomAssociation = try c.decodeIfPresent(DICOMAssociationObservation.self, forKey: .dicomAssociation)
+        case .hl7Message: hl7Message = try c.decodeIfPresent(HL7MessageObservation.self, forKey: .hl7Message)
+        case .flow: flow = try c.decodeIfPresent(FlowObservation.self, forKey: .flow)
+        case .dhcpv6: dhcpv6 = try c.decodeIfPresent(DHCPv6Observation.self, forKey: .dhcpv6)
+        case .ndp: ndp = try c.decodeIfPresent(NDPObservation.self, forKey: .ndp)
+        }
     }
+
+    /// The coding key of the payload a kind names.
+    static func payloadKey(of kind: Kind) -> CodingKeys {
+        switch kind {
+        case .dhcp: .dhcp
+        case .arp: .arp
+        case .tcpSyn: .tcpSyn
+        case .tcpTimestamps: .tcpTimestamps
+        case .tlsClientHello: .tlsClientHello
+        case .tlsCertificate: .tlsCertificate
+        case .http: .http
+        case .dns: .dns
+        case .mdns: .mdns
+        case .ssdp: .ssdp
+        case .lldp: .lldp
+        case .cdp: .cdp
+        case .wsdiscovery: .wsdiscovery
+        case .dicomAssociation: .dicomAssociation
+        case .hl7Message: .hl7Message
+        case .flow: .flow
+        case .dhcpv6: .dhcpv6
+        case .ndp: .ndp
+        }
+    }
+
+    static let payloadKeys: Set<CodingKeys> = [
+        .dhcp, .arp, .tcpSyn, .tcpTimestamps, .tlsClientHello, .tlsCertificate, .http, .dns, .mdns, .ssdp, .lldp, .cdp,
+        .wsdiscovery, .dicomAssociation, .hl7Message, .flow, .dhcpv6, .ndp,
+    ]
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -210,14 +362,6 @@ public struct Observation: Codable, Sendable, Hashable {
         try c.encodeIfPresent(dhcpv6, forKey: .dhcpv6)
         try c.encodeIfPresent(ndp, forKey: .ndp)
     }
-}
-
-/// An immutable heap box for a payload; equal and hashed by its value.
-final class Box<Value: Hashable & Sendable>: Hashable, Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-    static func == (a: Box, b: Box) -> Bool { a === b || a.value == b.value }
-    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 }
 
 /// A DHCPv4 message, reduced to what identifies the device.

@@ -5,20 +5,20 @@ extension Observation {
     /// Appends this observation as one JSON object.
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
-        if let box = _arp { w.key("arp"); box.value.writeJSON(to: &w) }
-        if let box = _cdp { w.key("cdp"); box.value.writeJSON(to: &w) }
+        if case .arp(let value) = payload { w.key("arp"); value.writeJSON(to: &w) }
+        if case .cdp(let value) = payload { w.key("cdp"); value.writeJSON(to: &w) }
         w.key("device_key"); w.string(deviceKey)
-        if let box = _dhcp { w.key("dhcp"); box.value.writeJSON(to: &w) }
-        if let box = _dhcpv6 { w.key("dhcpv6"); box.value.writeJSON(to: &w) }
-        if let box = _dicomAssociation { w.key("dicom_association"); box.value.writeJSON(to: &w) }
-        if let box = _dns { w.key("dns"); box.value.writeJSON(to: &w) }
-        if let box = _flow { w.key("flow"); box.value.writeJSON(to: &w) }
-        if let box = _hl7Message { w.key("hl7_message"); box.value.writeJSON(to: &w) }
-        if let box = _http { w.key("http"); box.value.writeJSON(to: &w) }
+        if case .dhcp(let value) = payload { w.key("dhcp"); value.writeJSON(to: &w) }
+        if case .dhcpv6(let value) = payload { w.key("dhcpv6"); value.writeJSON(to: &w) }
+        if case .dicomAssociation(let value) = payload { w.key("dicom_association"); value.writeJSON(to: &w) }
+        if case .dns(let value) = payload { w.key("dns"); value.writeJSON(to: &w) }
+        if case .flow(let value) = payload { w.key("flow"); value.writeJSON(to: &w) }
+        if case .hl7Message(let value) = payload { w.key("hl7_message"); value.writeJSON(to: &w) }
+        if case .http(let value) = payload { w.key("http"); value.writeJSON(to: &w) }
         w.key("kind"); w.string(kind.rawValue)
-        if let box = _lldp { w.key("lldp"); box.value.writeJSON(to: &w) }
-        if let box = _mdns { w.key("mdns"); box.value.writeJSON(to: &w) }
-        if let box = _ndp { w.key("ndp"); box.value.writeJSON(to: &w) }
+        if case .lldp(let value) = payload { w.key("lldp"); value.writeJSON(to: &w) }
+        if case .mdns(let value) = payload { w.key("mdns"); value.writeJSON(to: &w) }
+        if case .ndp(let value) = payload { w.key("ndp"); value.writeJSON(to: &w) }
         w.key("schema_version"); w.int(schemaVersion)
         w.key("sensor_id"); w.string(sensorId)
         w.key("site"); w.string(site)
@@ -27,14 +27,14 @@ extension Observation {
         w.member("ip", source.ip)
         w.member("mac", source.mac)
         w.endObject()
-        if let box = _ssdp { w.key("ssdp"); box.value.writeJSON(to: &w) }
-        if let box = _tcpSyn { w.key("tcp_syn"); box.value.writeJSON(to: &w) }
-        if let box = _tcpTimestamps { w.key("tcp_timestamps"); box.value.writeJSON(to: &w) }
+        if case .ssdp(let value) = payload { w.key("ssdp"); value.writeJSON(to: &w) }
+        if case .tcpSyn(let value) = payload { w.key("tcp_syn"); value.writeJSON(to: &w) }
+        if case .tcpTimestamps(let value) = payload { w.key("tcp_timestamps"); value.writeJSON(to: &w) }
         w.key("time"); w.time(time)
-        if let box = _tlsCertificate { w.key("tls_certificate"); box.value.writeJSON(to: &w) }
-        if let box = _tlsClientHello { w.key("tls_client_hello"); box.value.writeJSON(to: &w) }
+        if case .tlsCertificate(let value) = payload { w.key("tls_certificate"); value.writeJSON(to: &w) }
+        if case .tlsClientHello(let value) = payload { w.key("tls_client_hello"); value.writeJSON(to: &w) }
         w.member("vlan", vlan)
-        if let box = _wsdiscovery { w.key("wsdiscovery"); box.value.writeJSON(to: &w) }
+        if case .wsdiscovery(let value) = payload { w.key("wsdiscovery"); value.writeJSON(to: &w) }
         w.endObject()
     }
 }

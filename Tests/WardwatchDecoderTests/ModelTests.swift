@@ -39,6 +39,23 @@ struct ModelTests {
         #expect(text.contains("\"device_key\":\"00:03:b1:5e:21:07\""))
         #expect(text.contains("\"sender_mac\""))
         #expect(try WardwatchJSON.decode(Observation.self, from: bytes) == observation)
+
+        // One payload, the one the kind names: a second one is refused (the schema's rule), naming it.
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        json["dhcp"] = ["op": "request", "transaction_id": 1, "client_mac": "00:03:b1:5e:21:07", "option_codes": [53]]
+        let twoPayloads = try JSONSerialization.data(withJSONObject: json)
+        #expect {
+            try WardwatchJSON.decode(Observation.self, from: [UInt8](twoPayloads))
+        } throws: { "\($0)".contains("payload dhcp on an observation of kind arp") }
+        // Setting another payload replaces it; clearing one that is not there leaves it.
+        var changed = observation
+        changed.dhcp = nil
+        #expect(changed.arp != nil)
+        changed.flow = FlowObservation(
+            connection: ConnectionEndpoints(transport: "udp", localIp: "10.0.0.1", localPort: 1, remoteIp: "10.0.0.2", remotePort: 2),
+            packetsOut: 1, packetsIn: 0, bytesOut: 60, bytesIn: 0, firstTime: EventTime(microseconds: 1),
+            lastTime: EventTime(microseconds: 1), tcpFlagsOut: [], tcpFlagsIn: [], applicationProtocols: [], endReason: "idle")
+        #expect(changed.arp == nil && changed.flow != nil)
     }
 }
 

@@ -89,8 +89,11 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     public mutating func string(_ value: String) {
         separator()
         bytes.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { appendEscaped($0) }
+        // Native strings lend their bytes in place (a `var` copy for `withUTF8` cost a retain and a release).
+        if value.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
+            var copy = value
+            copy.withUTF8 { appendEscaped($0) }
+        }
         bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }

@@ -112,8 +112,42 @@ struct SignatureTextCache {
     }
 }
 
+/// JA4 fingerprints by everything they are computed from, made once per distinct ClientHello shape: a device sends
+/// the same hello on every connection, and JA4's two SHA-256 hashes were most of a hello's cost.
+struct JA4Cache {
+    /// Every input of `JA4.fingerprint(of:)` over TCP: the version comes from the legacy version and the supported
+    /// versions (used when that extension is present), SNI and ALPN presence from the extension types.
+    struct Key: Hashable {
+        var legacyVersion: UInt16
+        var cipherSuites: [UInt16]
+        var extensionTypes: [UInt16]
+        var supportedVersions: [UInt16]
+        var signatureAlgorithms: [UInt16]
+        var firstALPN: [UInt8]?
+    }
+
+    let capacity: Int
+    private var fingerprints: [Key: String] = [:]
+
+    init(capacity: Int = 4096) { self.capacity = capacity }
+
+    /// The hello's JA4; `extensionTypes` is `hello.extensionTypes`, made once by the caller.
+    mutating func fingerprint(_ hello: TLSClientHello, extensionTypes: [UInt16]) -> String {
+        let key = Key(
+            legacyVersion: hello.legacyVersion, cipherSuites: hello.cipherSuites, extensionTypes: extensionTypes,
+            supportedVersions: hello.supportedVersions, signatureAlgorithms: hello.signatureAlgorithms,
+            firstALPN: hello.alpnProtocols.first)
+        if let cached = fingerprints[key] { return cached }
+        let made = JA4.fingerprint(of: hello)
+        if fingerprints.count >= capacity { fingerprints.removeAll(keepingCapacity: true) }
+        fingerprints[key] = made
+        return made
+    }
+}
+
 /// Texts the connection analyzers would otherwise make again and again, owned by the extractor.
 struct AnalyzerCaches {
     var certificates = CertificateCache()
     var signatures = SignatureTextCache()
+    var ja4 = JA4Cache()
 }

@@ -118,7 +118,7 @@ struct ConnectionAnalyzer {
                 case .found(let hello):
                     var observation = base(d, sensor: sensor, context: context)
                     observation.kind = .tlsClientHello
-                    observation.tlsClientHello = Self.clientHello(hello, endpoints(d))
+                    observation.tlsClientHello = Self.clientHello(hello, endpoints(d), ja4: &caches.ja4)
                     output.append(observation)
                     finish(d)
                     return "tls"
@@ -220,11 +220,15 @@ struct ConnectionAnalyzer {
         return .done
     }
 
-    static func clientHello(_ hello: TLSClientHello, _ endpoints: ConnectionEndpoints) -> TLSClientHelloObservation {
-        TLSClientHelloObservation(
-            connection: endpoints, ja4: JA4.fingerprint(of: hello), serverName: hello.serverName.flatMap { $0.isEmpty ? nil : $0 },
+    static func clientHello(
+        _ hello: TLSClientHello, _ endpoints: ConnectionEndpoints, ja4: inout JA4Cache
+    ) -> TLSClientHelloObservation {
+        let extensionTypes = hello.extensionTypes
+        return TLSClientHelloObservation(
+            connection: endpoints, ja4: ja4.fingerprint(hello, extensionTypes: extensionTypes),
+            serverName: hello.serverName.flatMap { $0.isEmpty ? nil : $0 },
             alpn: hello.alpnProtocolNames, supportedVersions: hello.supportedVersions.map(Int.init),
-            cipherSuites: hello.cipherSuites.map(Int.init), extensions: hello.extensionTypes.map(Int.init),
+            cipherSuites: hello.cipherSuites.map(Int.init), extensions: extensionTypes.map(Int.init),
             signatureAlgorithms: hello.signatureAlgorithms.map(Int.init))
     }
 

@@ -302,6 +302,8 @@ public struct P0fSignature: Hashable, Sendable, CustomStringConvertible {
         -> (layout: [P0fLayoutItem], quirks: P0fQuirks, mss: UInt16, windowScale: UInt8, tsval: UInt32)
     {
         var layout: [P0fLayoutItem] = []
+        // One allocation: an option takes at least one byte, and the walk stops at the maximum.
+        layout.reserveCapacity(min(bytes.count, maximumLayoutItems))
         var quirks: P0fQuirks = []
         var mss: UInt16 = 0
         var scale: UInt8 = 0

@@ -60,11 +60,29 @@ enum CertificateSummary {
     }
 }
 
-/// Summaries of recently seen certificates by their DER bytes: a server presents the same certificate on every
-/// connection, and parsing one (with its self-signature check) costs far more than a lookup. Bounded: emptied when full.
-struct CertificateCache {
+/// Values made once per key and remembered. Bounded: emptied when full, which costs only the misses that refill it.
+struct BoundedMemo<Key: Hashable, Value> {
     let capacity: Int
-    private var summaries: [DER: TLSCertificateObservation?] = [:]
+    private var values: [Key: Value] = [:]
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// The value remembered for `key`, or the one `make` makes (then remembered).
+    mutating func value(for key: Key, make: () -> Value) -> Value {
+        if let cached = values[key] { return cached }
+        let made = make()
+        if values.count >= capacity { values.removeAll(keepingCapacity: true) }
+        values[key] = made
+        return made
+    }
+}
+
+extension BoundedMemo: Sendable where Key: Sendable, Value: Sendable {}
+
+/// Summaries of recently seen certificates by their DER bytes: a server presents the same certificate on every
+/// connection, and parsing one (with its self-signature check) costs far more than a lookup.
+struct CertificateCache {
+    private var summaries = BoundedMemo<DER, TLSCertificateObservation?>(capacity: 1024)
 
     /// DER bytes as a key, hashed in one go (an array of bytes would feed the hasher a byte at a time).
     struct DER: Hashable {
@@ -72,18 +90,11 @@ struct CertificateCache {
         func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
     }
 
-    init(capacity: Int = 1024) { self.capacity = capacity }
-
-    /// `CertificateSummary.summarise`, remembered.
+    /// `CertificateSummary.summarise`, remembered; the summary carries this connection's endpoints.
     mutating func summary(der: [UInt8], endpoints: ConnectionEndpoints) -> TLSCertificateObservation? {
-        if let cached = summaries[DER(bytes: der)] {
-            guard var summary = cached else { return nil }
-            summary.connection = endpoints
-            return summary
-        }
-        let summary = CertificateSummary.summarise(der: der, endpoints: endpoints)
-        if summaries.count >= capacity { summaries.removeAll(keepingCapacity: true) }
-        summaries[DER(bytes: der)] = .some(summary)
+        guard var summary = summaries.value(for: DER(bytes: der), make: { CertificateSummary.summarise(der: der, endpoints: endpoints) })
+        else { return nil }
+        summary.connection = endpoints
         return summary
     }
 }
@@ -96,19 +107,14 @@ struct SignatureTextCache {
         var quirks: [String]
     }
 
-    let capacity: Int
-    private var texts: [P0fSignature: Texts] = [:]
-
-    init(capacity: Int = 4096) { self.capacity = capacity }
+    private var texts = BoundedMemo<P0fSignature, Texts>(capacity: 4096)
 
     mutating func texts(_ signature: P0fSignature) -> Texts {
-        if let cached = texts[signature] { return cached }
-        let made = Texts(
-            signature: signature.description, options: signature.layout.map(\.description),
-            quirks: signature.quirks.description.split(separator: ",").map(String.init))
-        if texts.count >= capacity { texts.removeAll(keepingCapacity: true) }
-        texts[signature] = made
-        return made
+        texts.value(for: signature) {
+            Texts(
+                signature: signature.description, options: signature.layout.map(\.description),
+                quirks: signature.quirks.description.split(separator: ",").map(String.init))
+        }
     }
 }
 
@@ -126,10 +132,7 @@ struct JA4Cache {
         var firstALPN: [UInt8]?
     }
 
-    let capacity: Int
-    private var fingerprints: [Key: String] = [:]
-
-    init(capacity: Int = 4096) { self.capacity = capacity }
+    private var fingerprints = BoundedMemo<Key, String>(capacity: 4096)
 
     /// The hello's JA4; `extensionTypes` is `hello.extensionTypes`, made once by the caller.
     mutating func fingerprint(_ hello: TLSClientHello, extensionTypes: [UInt16]) -> String {
@@ -137,11 +140,7 @@ struct JA4Cache {
             legacyVersion: hello.legacyVersion, cipherSuites: hello.cipherSuites, extensionTypes: extensionTypes,
             supportedVersions: hello.supportedVersions, signatureAlgorithms: hello.signatureAlgorithms,
             firstALPN: hello.alpnProtocols.first)
-        if let cached = fingerprints[key] { return cached }
-        let made = JA4.fingerprint(of: hello)
-        if fingerprints.count >= capacity { fingerprints.removeAll(keepingCapacity: true) }
-        fingerprints[key] = made
-        return made
+        return fingerprints.value(for: key) { JA4.fingerprint(of: hello) }
     }
 }
 

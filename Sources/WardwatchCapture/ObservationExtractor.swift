@@ -283,22 +283,17 @@ public struct ObservationExtractor: Sendable {
                 return
             }
             extractTCP(tcp, ip: ip, frame: frame, wireLength: wireLength, time: time, into: &output)
-        case IPProtocolNumber.icmpv6 where ip.ipv4 == nil:
+        case IPProtocolNumber.icmpv6 where ip.ipv4 == nil, IPProtocolNumber.icmp where ip.ipv4 != nil:
+            let ipv6 = ip.ipv4 == nil
             guard let type = ip.payload.readUInt8(at: 0), let code = ip.payload.readUInt8(at: 1) else {
-                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("icmpv6-truncated")
+                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed(ipv6 ? "icmpv6-truncated" : "icmp-truncated")
                 return
             }
-            if (133...137).contains(type) {
-                extractNDP(ip, frame: frame, time: time, cut: cut, into: &output)
+            if ipv6 && (133...137).contains(type) {
+                extractNDP(ip, type: type, frame: frame, time: time, cut: cut, into: &output)
             } else {
                 recordICMPFlow(ip, frame: frame, type: type, code: code, wireLength: wireLength, time: time, into: &output)
             }
-        case IPProtocolNumber.icmp where ip.ipv4 != nil:
-            guard let type = ip.payload.readUInt8(at: 0), let code = ip.payload.readUInt8(at: 1) else {
-                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("icmp-truncated")
-                return
-            }
-            recordICMPFlow(ip, frame: frame, type: type, code: code, wireLength: wireLength, time: time, into: &output)
         default:
             counters.ignored += 1
         }
@@ -558,15 +553,11 @@ public struct ObservationExtractor: Sendable {
         announce(o, rawKey: raw.key, time: time, into: &output)
     }
 
-    /// ICMPv6 neighbour discovery (RFC 4861, types 133 to 137); other ICMPv6 messages are ignored. The device is the
+    /// ICMPv6 neighbour discovery (RFC 4861, `type` 133 to 137; other ICMPv6 messages are flows). The device is the
     /// sender: the layer-2 source (the IPv6 source without layer 2).
     private mutating func extractNDP(
-        _ ip: NetworkPacket, frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]
+        _ ip: NetworkPacket, type: UInt8, frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]
     ) {
-        guard let type = ip.payload.readUInt8(at: 0), (133...137).contains(type) else {
-            counters.ignored += 1
-            return
-        }
         let raw = announcementKey(.ndp, mac: frame.source, address: ip.source, vlan: frame.innermostVLAN, payload: ip.payload, time: time)
         if raw.repeated { return }
         guard case .success(let icmp) = ICMPv6Message.decode(ip.payload), let message = icmp.neighborDiscovery else {

@@ -328,10 +328,7 @@ public struct Observation: Codable, Sendable, Hashable {
         }
     }
 
-    static let payloadKeys: Set<CodingKeys> = [
-        .dhcp, .arp, .tcpSyn, .tcpTimestamps, .tlsClientHello, .tlsCertificate, .http, .dns, .mdns, .ssdp, .lldp, .cdp,
-        .wsdiscovery, .dicomAssociation, .hl7Message, .flow, .dhcpv6, .ndp,
-    ]
+    static let payloadKeys = Set(Kind.allCases.map(payloadKey(of:)))
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)

@@ -120,10 +120,13 @@ enum DiscoveryObservations {
             case .other: ""
             }
         }
+        var answers: [DNSObservation.Record] = []
+        answers.reserveCapacity(message.answers.count + message.authorities.count + message.additionals.count)
+        message.forEachRecord { answers.append(.init(name: $0.name, type: typeName($0.type), value: value($0))) }
         return DNSObservation(
             response: message.isResponse,
             questions: message.questions.map { .init(name: $0.name, type: typeName($0.type), value: "") },
-            answers: message.records.map { .init(name: $0.name, type: typeName($0.type), value: value($0)) },
+            answers: answers,
             modelFields: message.modelTXTFields.map { KeyValue($0.key, $0.value) })
     }
 

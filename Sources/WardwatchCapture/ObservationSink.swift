@@ -28,8 +28,10 @@ public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
             defer { swap(&local, &writer) }
             local.reset()
             observations.withUnsafeBufferPointer { buffer in
+                guard let first = buffer.baseAddress else { return }
                 for index in buffer.indices {
-                    buffer[index].writeJSON(to: &local)
+                    // Through `pointee` the observation is read in place (a subscript read copied it first).
+                    (first + index).pointee.writeJSON(to: &local)
                     local.newline()
                 }
             }

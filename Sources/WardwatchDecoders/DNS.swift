@@ -78,8 +78,6 @@ public struct DNSMessage: Equatable, Sendable {
     public var answers: [ResourceRecord] = []
     public var authorities: [ResourceRecord] = []
     public var additionals: [ResourceRecord] = []
-    /// Service instances named by SRV, TXT or service PTR records, in order of first appearance.
-    public var serviceInstances: [ServiceInstance] = []
     /// True when a question or record was cut short or malformed; everything before it is decoded.
     public var isTruncated = false
 
@@ -88,6 +86,13 @@ public struct DNSMessage: Equatable, Sendable {
     public var responseCode: UInt8 { UInt8(flags & 0x0F) }
     /// Answers, authorities and additionals in wire order.
     public var records: [ResourceRecord] { answers + authorities + additionals }
+
+    /// Calls `body` on the answers, authorities and additionals in wire order, in place (`records` makes an array).
+    public func forEachRecord(_ body: (borrowing ResourceRecord) -> Void) {
+        for record in answers { body(record) }
+        for record in authorities { body(record) }
+        for record in additionals { body(record) }
+    }
 
     public enum DecodeError: Error, Equatable { case truncated }
 
@@ -126,7 +131,6 @@ public struct DNSMessage: Equatable, Sendable {
         var message = DNSMessage(id: id, flags: flags)
         var reader = DNSMessageReader(bytes: bytes, offset: 12)
         var budget = maximumEntries
-        var services = DNSServiceCollector()
 
         message.questions.reserveCapacity(min(Int(qd), budget))
         for _ in 0..<qd {
@@ -142,7 +146,7 @@ public struct DNSMessage: Equatable, Sendable {
             guard count > 0 else { return true }
             records.reserveCapacity(min(Int(count), budget))
             for _ in 0..<count {
-                guard budget > 0, let record = reader.record(&services) else { return false }
+                guard budget > 0, let record = reader.record() else { return false }
                 budget -= 1
                 records.append(record)
             }
@@ -153,7 +157,6 @@ public struct DNSMessage: Equatable, Sendable {
         {
             message.isTruncated = true
         }
-        message.serviceInstances = services.instances
         return .success(message)
     }
 
@@ -166,14 +169,80 @@ public struct DNSMessage: Equatable, Sendable {
     /// TXT fields of every TXT record whose key is in `modelTXTKeys`, in wire order, without repeats.
     public var modelTXTFields: [TXTField] {
         var out: [TXTField] = []
-        for record in records {
-            guard case .txt(let strings) = record.data else { continue }
+        forEachRecord { record in
+            guard case .txt(let strings) = record.data else { return }
             for string in strings {
                 let field = Self.txtField(string)
                 if !field.key.isEmpty, Self.modelTXTKeys.contains(field.key.lowercased()), !out.contains(field) { out.append(field) }
             }
         }
         return out
+    }
+
+    /// Service instances named by SRV, TXT or service PTR records, in order of first appearance (at most 64). Made
+    /// on demand from the records: decoding a message does not pay for it.
+    public var serviceInstances: [ServiceInstance] {
+        var instances: [ServiceInstance] = []
+        func index(_ name: String) -> Int? {
+            guard let parts = Self.serviceInstanceParts(name) else { return nil }
+            if let i = instances.firstIndex(where: {
+                $0.instance.lowercased() == parts.instance.lowercased() && $0.service.lowercased() == parts.service.lowercased()
+                    && $0.domain.lowercased() == parts.domain.lowercased()
+            }) {
+                return i
+            }
+            guard instances.count < 64 else { return nil }
+            instances.append(ServiceInstance(instance: parts.instance, service: parts.service, domain: parts.domain, txt: []))
+            return instances.count - 1
+        }
+        for section in [answers, authorities, additionals] {
+            for record in section {
+                switch record.data {
+                case .ptr(let target): _ = index(target)
+                case .srv(_, _, let port, let target):
+                    if let i = index(record.name) {
+                        instances[i].target = target
+                        instances[i].port = port
+                    }
+                case .txt(let strings):
+                    if let i = index(record.name), instances[i].txt.isEmpty { instances[i].txt = strings.filter { !$0.isEmpty } }
+                default: break
+                }
+            }
+        }
+        return instances
+    }
+
+    /// `<instance>.<_service>.<_tcp|_udp>.<domain...>`: the instance, "_service._tcp" and the domain. The protocol
+    /// label is the last `_tcp` or `_udp` label with a domain after it, so an instance label may hold dots.
+    public static func serviceInstanceParts(_ name: String) -> (instance: String, service: String, domain: String)? {
+        let utf8 = Array(name.utf8)
+        let dot = UInt8(ascii: ".")
+        func isProtocolLabel(_ start: Int) -> Bool {
+            guard start + 5 < utf8.count, utf8[start + 4] == dot, utf8[start] == UInt8(ascii: "_") else { return false }
+            let p = utf8[(start + 1)..<(start + 4)].map { $0 | 0x20 }
+            return p == Array("tcp".utf8) || p == Array("udp".utf8)
+        }
+        // Scan labels from the end for the protocol label; the service label is the one before it.
+        var protocolStart: Int?
+        var i = utf8.count - 1
+        while i > 0 {
+            if utf8[i - 1] == dot, isProtocolLabel(i) {
+                protocolStart = i
+                break
+            }
+            i -= 1
+        }
+        guard let protocolStart, protocolStart >= 2 else { return nil }
+        let serviceEnd = protocolStart - 1
+        guard let serviceDot = utf8[..<serviceEnd].lastIndex(of: dot), serviceDot > 0,
+            utf8[serviceDot + 1] == UInt8(ascii: "_"), serviceDot + 1 < serviceEnd
+        else { return nil }
+        return (
+            String(decoding: utf8[..<serviceDot], as: UTF8.self),
+            String(decoding: utf8[(serviceDot + 1)..<(protocolStart + 4)], as: UTF8.self),
+            String(decoding: utf8[(protocolStart + 5)...], as: UTF8.self)
+        )
     }
 
     /// Host names in the records: names of A and AAAA records, SRV targets and the targets of reverse (in-addr.arpa,
@@ -222,62 +291,9 @@ struct DNSHostNameList {
     }
 }
 
-/// Gathers DNS-SD service instances from SRV, TXT and service PTR records.
-struct DNSServiceCollector {
-    var instances: [DNSMessage.ServiceInstance] = []
-
-    mutating func index(_ name: DNSMessageName) -> Int? {
-        guard let parts = name.serviceInstanceParts else { return nil }
-        let full = name.text.lowercased()
-        if let i = instances.firstIndex(where: {
-            "\($0.instance).\($0.service).\($0.domain)".lowercased() == full
-        }) {
-            return i
-        }
-        guard instances.count < 64 else { return nil }
-        instances.append(
-            DNSMessage.ServiceInstance(instance: parts.instance, service: parts.service, domain: parts.domain, txt: []))
-        return instances.count - 1
-    }
-}
-
-/// A name as read from the wire: the labels' bytes joined by dots, the number of labels and where the first three end
-/// (all that service-instance names need; no array of label ends is kept).
+/// A name as read from the wire: the labels joined by dots.
 struct DNSMessageName {
-    var bytes: [UInt8] = []
-    var labelCount = 0
-    var firstLabelEnds: (Int, Int, Int) = (0, 0, 0)
-
-    var text: String { String(decoding: bytes, as: UTF8.self) }
-
-    /// The end of label `i` (0, 1 or 2) in `bytes`.
-    func labelEnd(_ i: Int) -> Int {
-        switch i {
-        case 0: firstLabelEnds.0
-        case 1: firstLabelEnds.1
-        default: firstLabelEnds.2
-        }
-    }
-
-    func label(_ i: Int) -> ArraySlice<UInt8> {
-        let start = i == 0 ? 0 : labelEnd(i - 1) + 1
-        return bytes[start..<labelEnd(i)]
-    }
-
-    /// `<instance>.<_service>.<_tcp|_udp>.<domain...>`: the instance, "_service._tcp" and the domain.
-    var serviceInstanceParts: (instance: String, service: String, domain: String)? {
-        guard labelCount >= 4 else { return nil }
-        let service = label(1), proto = label(2)
-        guard service.first == UInt8(ascii: "_"), !label(0).isEmpty else { return nil }
-        let p = Array(proto).map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
-        guard p == Array("_tcp".utf8) || p == Array("_udp".utf8) else { return nil }
-        let domainStart = firstLabelEnds.2 + 1
-        return (
-            String(decoding: label(0), as: UTF8.self),
-            String(decoding: bytes[(firstLabelEnds.0 + 1)..<firstLabelEnds.2], as: UTF8.self),
-            String(decoding: bytes[domainStart...], as: UTF8.self)
-        )
-    }
+    var text: String
 }
 
 /// A cursor over a DNS message.
@@ -294,7 +310,6 @@ struct DNSMessageReader {
     /// once into the name (names are read for every record: growing an array per label cost several allocations).
     mutating func name() -> DNSMessageName? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumNameLength) { scratch in
-            var out = DNSMessageName()
             var count = 0
             var position = offset
             var jumps = 0
@@ -306,8 +321,7 @@ struct DNSMessageReader {
                 case 0x00:
                     if length == 0 {
                         offset = resume ?? position + 1
-                        out.bytes = Array(UnsafeBufferPointer(rebasing: scratch[0..<count]))
-                        return out
+                        return DNSMessageName(text: String(decoding: UnsafeBufferPointer(rebasing: scratch[0..<count]), as: UTF8.self))
                     }
                     wireLength += 1 + Int(length)
                     // Within 255 wire octets the text (labels and dots) never exceeds 254 bytes.
@@ -319,13 +333,6 @@ struct DNSMessageReader {
                     UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[count..<(count + label.count)]))
                         .copyMemory(from: label)
                     count += label.count
-                    switch out.labelCount {
-                    case 0: out.firstLabelEnds.0 = count
-                    case 1: out.firstLabelEnds.1 = count
-                    case 2: out.firstLabelEnds.2 = count
-                    default: break
-                    }
-                    out.labelCount += 1
                     position += 1 + Int(length)
                 case 0xC0:
                     guard let pointer = bytes.readUInt16(at: position), jumps < Self.maximumJumps else { return nil }
@@ -352,7 +359,7 @@ struct DNSMessageReader {
         return DNSMessage.Question(name: name.text, type: type, qclass: qclass & 0x7FFF, unicastResponse: qclass & 0x8000 != 0)
     }
 
-    mutating func record(_ services: inout DNSServiceCollector) -> DNSMessage.ResourceRecord? {
+    mutating func record() -> DNSMessage.ResourceRecord? {
         guard let owner = name(), let type = bytes.readUInt16(at: offset), let rrclass = bytes.readUInt16(at: offset + 2),
             let ttl = bytes.readUInt32(at: offset + 4), let length = bytes.readUInt16(at: offset + 8),
             let rdata = bytes.slice(offset + 10, Int(length))
@@ -370,24 +377,16 @@ struct DNSMessageReader {
             if let target = inner.name(within: end) {
                 data = type == DNSMessage.RecordType.ptr ? .ptr(target.text) : type == DNSMessage.RecordType.cname
                     ? .cname(target.text) : .ns(target.text)
-                if type == DNSMessage.RecordType.ptr { _ = services.index(target) }
             }
         case DNSMessage.RecordType.srv:
             if let priority = rdata.readUInt16(at: 0), let weight = rdata.readUInt16(at: 2), let port = rdata.readUInt16(at: 4) {
                 inner.offset = start + 6
                 if let target = inner.name(within: end) {
                     data = .srv(priority: priority, weight: weight, port: port, target: target.text)
-                    if let i = services.index(owner) {
-                        services.instances[i].target = target.text
-                        services.instances[i].port = port
-                    }
                 }
             }
         case DNSMessage.RecordType.txt:
-            let strings = Self.characterStrings(rdata, limit: 256)
-            data = .txt(strings)
-            let nonEmpty = strings.filter { !$0.isEmpty }
-            if let i = services.index(owner), services.instances[i].txt.isEmpty { services.instances[i].txt = nonEmpty }
+            data = .txt(Self.characterStrings(rdata, limit: 256))
         case DNSMessage.RecordType.hinfo:
             let strings = Self.characterStrings(rdata, limit: 2)
             if strings.count == 2 { data = .hinfo(cpu: strings[0], os: strings[1]) }

@@ -152,3 +152,50 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("DNS-SD service instances")
+struct DNSServiceInstanceTests {
+    /// A name in wire form, uncompressed.
+    static func wire(_ labels: [String]) -> [UInt8] {
+        labels.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } + [0]
+    }
+
+    static func record(_ owner: [String], type: UInt16, data: [UInt8]) -> [UInt8] {
+        wire(owner) + [UInt8(type >> 8), UInt8(type & 0xFF), 0x80, 0x01, 0, 0, 0x11, 0x94]
+            + [UInt8(data.count >> 8), UInt8(data.count & 0xFF)] + data
+    }
+
+    @Test("PTR, SRV and TXT records gather into instances; an instance label may hold a dot; names compare case-insensitively")
+    func instances() throws {
+        let instance = ["Pump 2.1 Bay", "_http", "_tcp", "local"]
+        let service = ["_http", "_tcp", "local"]
+        let target = ["pump-7", "local"]
+        let txt = [UInt8]([8] + Array("md=Plum ".utf8) + [0] + [5] + Array("ty=A+".utf8))
+        var bytes: [UInt8] = [0, 0, 0x84, 0, 0, 0, 0, 3, 0, 0, 0, 1]
+        bytes += Self.record(service, type: 12, data: Self.wire(instance))
+        bytes += Self.record(["PUMP 2.1 BAY", "_HTTP", "_TCP", "local"], type: 33, data: [0, 0, 0, 0, 0x1F, 0x90] + Self.wire(target))
+        bytes += Self.record(instance, type: 16, data: txt)
+        bytes += Self.record(["printer", "_ipp", "_udpx", "local"], type: 16, data: [3] + Array("a=b".utf8))
+        let message = try bytes.withUnsafeBytes { try DNSMessage.decode($0).get() }
+        #expect(message.answers.count == 3 && message.additionals.count == 1)
+        let found = message.serviceInstances
+        #expect(found.count == 1)
+        let pump = try #require(found.first)
+        #expect(pump.instance == "Pump 2.1 Bay")
+        #expect(pump.service == "_http._tcp")
+        #expect(pump.domain == "local")
+        #expect(pump.target == "pump-7.local")
+        #expect(pump.port == 8080)
+        #expect(pump.txt == ["md=Plum ", "ty=A+"])
+        #expect(message.modelTXTFields.map(\.key) == ["md", "ty"])
+    }
+
+    @Test("Names that are not service instances give none")
+    func notInstances() {
+        for name in ["_http._tcp.local", "host.local", "a._http._tcp", "x.http._tcp.local", "._http._tcp.local", ""] {
+            #expect(DNSMessage.serviceInstanceParts(name) == nil, "\(name)")
+        }
+        #expect(DNSMessage.serviceInstanceParts("a._ipp._UDP.example.org").map { [$0.instance, $0.service, $0.domain] }
+            == ["a", "_ipp._UDP", "example.org"])
+    }
+}

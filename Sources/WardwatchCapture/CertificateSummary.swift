@@ -149,4 +149,5 @@ struct AnalyzerCaches {
     var certificates = CertificateCache()
     var signatures = SignatureTextCache()
     var ja4 = JA4Cache()
+    var macTexts = MACTexts()
 }

@@ -16,7 +16,7 @@ struct ConnectionAnalyzer {
         var timestamps: [Int64] = []
         /// The sender's MAC address, from its first frame that has one.
         var mac: MACAddress?
-        /// `mac` as text, made when this direction's first observation is (later ones share it).
+        /// `mac` as text, from the capture's shared cache (every observation of the sender shares one string).
         var macText: String?
         /// This direction's endpoints as text, made when its first observation is.
         var endpoints: ConnectionEndpoints?
@@ -50,7 +50,10 @@ struct ConnectionAnalyzer {
         context: PacketContext, caches: inout AnalyzerCaches, into output: inout [Observation]
     ) -> String? {
         let d = source == client ? 0 : 1
-        if directions[d].mac == nil { directions[d].mac = mac }
+        if directions[d].mac == nil, let mac {
+            directions[d].mac = mac
+            directions[d].macText = caches.macTexts.text(mac)
+        }
         if tcp.flags.contains(.syn) {
             directions[d].prefix.start(synSequence: tcp.sequenceNumber)
             if let facts = ipFacts, let signature = P0fSignature(ip: facts, tcp: tcp, peerSYNMSS: synMSS) {
@@ -92,7 +95,6 @@ struct ConnectionAnalyzer {
     /// address, or by its IP address where the link has none.
     mutating func base(_ d: Int, sensor: SensorIdentity, context: PacketContext) -> Observation {
         let localIp = endpoints(d).localIp
-        if directions[d].macText == nil { directions[d].macText = directions[d].mac?.description }
         let mac = directions[d].macText
         return Observation(
             kind: .flow, deviceKey: mac ?? localIp, time: context.time, sensorId: sensor.sensorId, site: sensor.site,

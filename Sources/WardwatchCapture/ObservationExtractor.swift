@@ -39,7 +39,6 @@ public struct ObservationExtractor: Sendable {
     public private(set) var flows: FlowTable
     private var caches = AnalyzerCaches()
     private var announcements: AnnouncementFilter
-    private var macTexts = MACTexts()
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
     public let connectionCapacity: Int
 
@@ -186,11 +185,11 @@ public struct ObservationExtractor: Sendable {
         default: "op-\(arp.operation)"
         }
         var o = observation(
-            .arp, key: macTexts.text(arp.senderMAC), source: .init(mac: macTexts.text(frame.source ?? arp.senderMAC), ip: nil),
+            .arp, key: caches.macTexts.text(arp.senderMAC), source: .init(mac: caches.macTexts.text(frame.source ?? arp.senderMAC), ip: nil),
             vlan: frame.innermostVLAN, time: time)
         o.arp = ARPObservation(
-            operation: operation, senderMac: macTexts.text(arp.senderMAC), senderIp: arp.senderIP.description,
-            targetMac: macTexts.text(arp.targetMAC), targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
+            operation: operation, senderMac: caches.macTexts.text(arp.senderMAC), senderIp: arp.senderIP.description,
+            targetMac: caches.macTexts.text(arp.targetMAC), targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
         announce(o, rawKey: raw.key, time: time, into: &output)
     }
 
@@ -390,7 +389,7 @@ public struct ObservationExtractor: Sendable {
         case IPProtocolNumber.icmpv6: "icmpv6"
         default: "udp"
         }
-        let mac = summary.initiatorMAC.map { macTexts.text($0) }
+        let mac = summary.initiatorMAC.map { caches.macTexts.text($0) }
         let initiatorIp = summary.initiator.address.description
         var o = observation(.flow, key: mac ?? initiatorIp, source: .init(mac: mac, ip: initiatorIp), vlan: summary.vlan, time: summary.lastTime)
         o.flow = FlowObservation(
@@ -428,7 +427,7 @@ public struct ObservationExtractor: Sendable {
         func either(_ port: UInt16) -> Bool { udp.sourcePort == port || udp.destinationPort == port }
         // The observation (and its texts) is made only once a decoder has something to say.
         func sourced(_ kind: Observation.Kind) -> Observation {
-            let mac = frame.source.map { macTexts.text($0) }
+            let mac = frame.source.map { caches.macTexts.text($0) }
             let ipText = ip.sourceText
             return observation(kind, key: mac ?? ipText, source: .init(mac: mac, ip: ipText), vlan: frame.innermostVLAN, time: time)
         }
@@ -492,12 +491,12 @@ public struct ObservationExtractor: Sendable {
         }
         func nonzero(_ a: IPv4Address) -> String? { a.isUnspecified ? nil : a.description }
         var o = observation(
-            .dhcp, key: macTexts.text(client), source: .init(mac: macTexts.text(frame.source ?? client), ip: nonzero(ip.source)),
+            .dhcp, key: caches.macTexts.text(client), source: .init(mac: caches.macTexts.text(frame.source ?? client), ip: nonzero(ip.source)),
             vlan: frame.innermostVLAN, time: time)
         o.dhcp = DHCPObservation(
             op: message.op == 1 ? "request" : "reply",
             messageType: message.messageType.map(DHCPv4Message.messageTypeName) ?? "bootp",
-            transactionId: message.transactionID, clientMac: macTexts.text(client),
+            transactionId: message.transactionID, clientMac: caches.macTexts.text(client),
             clientIp: nonzero(message.clientIP), yourIp: nonzero(message.yourIP), serverIp: nonzero(message.serverIP),
             relayIp: nonzero(message.relayIP), requestedIp: message.requestedIP.flatMap(nonzero),
             serverIdentifier: message.serverIdentifier.flatMap(nonzero), hostname: message.hostname,

@@ -7,7 +7,15 @@ import WardwatchModel
 struct ConnectionAnalyzer {
     enum Application: Equatable {
         case undecided, tls, dicom, hl7, http, done
+        /// Client side: the ClientHello is sent. A second one follows when the server answers with a TLS 1.3
+        /// HelloRetryRequest (RFC 8446 4.1.4); it has its own JA4. Watched for in the client's own stream (a capture
+        /// may hold only the client side) until the plaintext handshake ends or the server's real ServerHello is seen.
+        case tlsHelloSent
     }
+
+    /// Client bytes kept at most while watching for a second ClientHello: a change-cipher-spec and the second hello
+    /// are all a client may send before the server's answer.
+    static let helloRetryWindow = 16384
 
     struct Direction {
         var prefix = StreamPrefix(limit: 65536)
@@ -122,13 +130,35 @@ struct ConnectionAnalyzer {
                     observation.kind = .tlsClientHello
                     observation.tlsClientHello = Self.clientHello(hello, endpoints(d), ja4: &caches.ja4)
                     output.append(observation)
-                    finish(d)
+                    if directions[1].application == .done || directions[d].prefix.isFinished {
+                        finish(d)
+                    } else {
+                        directions[d].application = .tlsHelloSent
+                    }
                     return "tls"
                 case .failed: finish(d)
                 case .needMoreData: if directions[d].prefix.isFinished { finish(d) }
                 }
+            case .tlsHelloSent:
+                let scan = TLSStream.handshakeMessages(buffer)
+                let hellos = scan.messages.lazy.filter { $0.type == TLS.HandshakeType.clientHello }
+                if let second = hellos.dropFirst().first {
+                    if case .success(let hello) = TLSClientHello.decode(second.bytes) {
+                        var observation = base(d, sensor: sensor, context: context)
+                        observation.kind = .tlsClientHello
+                        observation.tlsClientHello = Self.clientHello(hello, endpoints(d), ja4: &caches.ja4)
+                        output.append(observation)
+                    }
+                    finish(d)
+                } else if scan.status != .needMoreData || directions[d].prefix.isFinished
+                    || buffer.count >= Self.helloRetryWindow
+                {
+                    finish(d)
+                }
             case .tls:
                 let flight = TLSServerFlight.scan(buffer)
+                // A ServerHello that is not a HelloRetryRequest: the client sends no second hello.
+                if directions[0].application == .tlsHelloSent, flight.serverHello != nil { finish(0) }
                 if flight.isComplete || directions[d].prefix.isFinished {
                     if let chain = flight.certificate?.certificates, let leaf = chain.first,
                         let certificate = caches.certificates.summary(der: leaf, endpoints: endpoints(d))

@@ -234,6 +234,9 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         var i = 0
         let count = utf8.count
         while i < count {
+            // Eight bytes at a time while none needs escaping (the common case: addresses, names, digits).
+            while i + 8 <= count, !Self.mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) { i += 8 }
+            guard i < count else { break }
             let byte = base[i]
             if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
                 i += 1
@@ -262,6 +265,17 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 }
 
 extension JSONWriter {
+    /// True when some byte of the word may be a control character, `"` or `\` (never false when one is; may be true
+    /// when none is, as a borrow from a lower byte can mark a higher one).
+    @inline(__always)
+    static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let control = (word &- ones &* 0x20) & ~word & highs != 0  // some byte below 0x20
+        return control || hasZero(word ^ (ones &* 0x22)) || hasZero(word ^ (ones &* 0x5C))
+    }
+
     /// The lowercase hex digit of a nibble (0 to 15).
     @inline(__always)
     static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }

@@ -167,6 +167,26 @@ struct JSONWriterTests {
         _ = try Self.expectIdentical(observations, "synthetic")
     }
 
+    @Test("every byte that needs escaping is found at every offset of the eight-byte scan, and no plain byte is escaped")
+    func escapeAtEveryOffset() throws {
+        let plain = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var special = (UInt8(0)..<0x20).map { $0 } + [0x22, 0x5C]
+        special += [0x21, 0x23, 0x5B, 0x5D, 0x7F, 0x1F, 0x20]  // neighbours that must stay as they are
+        var observations: [Observation] = []
+        for byte in special {
+            for offset in 0..<17 {
+                var bytes = plain
+                bytes.insert(byte, at: offset)
+                bytes.insert(byte, at: bytes.count - offset % 9)
+                let text = String(decoding: bytes, as: UTF8.self)
+                observations.append(Observation(
+                    kind: .arp, deviceKey: text, time: EventTime(microseconds: 0), sensorId: "s", site: "x", vlan: nil,
+                    source: .init(mac: nil, ip: nil)))
+            }
+        }
+        #expect(try Self.expectIdentical(observations, "escapes") == observations.count)
+    }
+
     @Test("the writer's buffer is reused across records")
     func reuse() throws {
         let observations = try Self.allObservations(Fixtures.wardSample)

@@ -126,10 +126,7 @@ struct ConnectionAnalyzer {
             case .tls where d == 0:
                 switch TLSClientHello.find(inStream: buffer) {
                 case .found(let hello):
-                    var observation = base(d, sensor: sensor, context: context)
-                    observation.kind = .tlsClientHello
-                    observation.tlsClientHello = Self.clientHello(hello, endpoints(d), ja4: &caches.ja4)
-                    output.append(observation)
+                    observeClientHello(hello, d, sensor: sensor, context: context, ja4: &caches.ja4, into: &output)
                     if directions[1].application == .done || directions[d].prefix.isFinished {
                         finish(d)
                     } else {
@@ -144,10 +141,7 @@ struct ConnectionAnalyzer {
                 let hellos = scan.messages.lazy.filter { $0.type == TLS.HandshakeType.clientHello }
                 if let second = hellos.dropFirst().first {
                     if case .success(let hello) = TLSClientHello.decode(second.bytes) {
-                        var observation = base(d, sensor: sensor, context: context)
-                        observation.kind = .tlsClientHello
-                        observation.tlsClientHello = Self.clientHello(hello, endpoints(d), ja4: &caches.ja4)
-                        output.append(observation)
+                        observeClientHello(hello, d, sensor: sensor, context: context, ja4: &caches.ja4, into: &output)
                     }
                     finish(d)
                 } else if scan.status != .needMoreData || directions[d].prefix.isFinished
@@ -216,6 +210,17 @@ struct ConnectionAnalyzer {
             }
             return nil
         }
+    }
+
+    /// Appends a `tls_client_hello` observation of a hello direction `d` sent.
+    mutating func observeClientHello(
+        _ hello: TLSClientHello, _ d: Int, sensor: SensorIdentity, context: PacketContext, ja4: inout JA4Cache,
+        into output: inout [Observation]
+    ) {
+        var observation = base(d, sensor: sensor, context: context)
+        observation.kind = .tlsClientHello
+        observation.tlsClientHello = Self.clientHello(hello, endpoints(d), ja4: &ja4)
+        output.append(observation)
     }
 
     mutating func finish(_ d: Int) {

@@ -163,9 +163,6 @@ public struct FlowTable: Sendable {
     public let configuration: Configuration
     private var flows: [FlowKey: Entry] = [:]
     private var lastSweep: EventTime?
-    private var idleScratch: [FlowKey] = []
-    private var closedScratch: [FlowKey] = []
-    private var activeScratch: [Index] = []
     public private(set) var evictions = 0
     /// Entries holding a connection analyzer.
     private(set) var connectionCount = 0
@@ -262,15 +259,9 @@ public struct FlowTable: Sendable {
     mutating func sweep(now: EventTime, into output: inout [Reported]) -> Bool {
         if let last = lastSweep, now.microseconds - last.microseconds < configuration.sweepInterval { return false }
         lastSweep = now
-        // The keys due, in arrays kept between sweeps (their capacity is reused: no allocation per sweep).
-        var idle = idleScratch, closed = closedScratch, active = activeScratch
-        (idleScratch, closedScratch, activeScratch) = ([], [], [])
-        defer {
-            idle.removeAll(keepingCapacity: true)
-            closed.removeAll(keepingCapacity: true)
-            active.removeAll(keepingCapacity: true)
-            (idleScratch, closedScratch, activeScratch) = (idle, closed, active)
-        }
+        var idle: [FlowKey] = []
+        var closed: [FlowKey] = []
+        var active: [Index] = []
         // Entries read in place (no copy), and the table not changed while it is walked.
         var index = flows.startIndex
         while index != flows.endIndex {
@@ -291,10 +282,8 @@ public struct FlowTable: Sendable {
             output.append(Reported(summary: summary))
             flows.values[index].restartInterval(at: now)
         }
-        closed.sort(by: Self.order)
-        idle.sort(by: Self.order)
-        for key in closed { report(key, reason: .closed, into: &output) }
-        for key in idle { report(key, reason: .idle, into: &output) }
+        for key in closed.sorted(by: Self.order) { report(key, reason: .closed, into: &output) }
+        for key in idle.sorted(by: Self.order) { report(key, reason: .idle, into: &output) }
         return true
     }
 

@@ -28,10 +28,8 @@ public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
             defer { swap(&local, &writer) }
             local.reset()
             observations.withUnsafeBufferPointer { buffer in
-                guard let first = buffer.baseAddress else { return }
                 for index in buffer.indices {
-                    // Through `pointee` the observation is read in place (a subscript read copied it first).
-                    (first + index).pointee.writeJSON(to: &local)
+                    buffer[index].writeJSON(to: &local)
                     local.newline()
                 }
             }

@@ -183,31 +183,26 @@ public struct DNSMessage: Equatable, Sendable {
     /// on demand from the records: decoding a message does not pay for it.
     public var serviceInstances: [ServiceInstance] {
         var instances: [ServiceInstance] = []
+        var lowercasedNames: [String] = []  // of `instances`, to compare names case-insensitively
         func index(_ name: String) -> Int? {
-            guard let parts = Self.serviceInstanceParts(name) else { return nil }
-            if let i = instances.firstIndex(where: {
-                $0.instance.lowercased() == parts.instance.lowercased() && $0.service.lowercased() == parts.service.lowercased()
-                    && $0.domain.lowercased() == parts.domain.lowercased()
-            }) {
-                return i
-            }
-            guard instances.count < 64 else { return nil }
+            let lowercased = name.lowercased()
+            if let i = lowercasedNames.firstIndex(of: lowercased) { return i }
+            guard instances.count < 64, let parts = Self.serviceInstanceParts(name) else { return nil }
             instances.append(ServiceInstance(instance: parts.instance, service: parts.service, domain: parts.domain, txt: []))
+            lowercasedNames.append(lowercased)
             return instances.count - 1
         }
-        for section in [answers, authorities, additionals] {
-            for record in section {
-                switch record.data {
-                case .ptr(let target): _ = index(target)
-                case .srv(_, _, let port, let target):
-                    if let i = index(record.name) {
-                        instances[i].target = target
-                        instances[i].port = port
-                    }
-                case .txt(let strings):
-                    if let i = index(record.name), instances[i].txt.isEmpty { instances[i].txt = strings.filter { !$0.isEmpty } }
-                default: break
+        forEachRecord { record in
+            switch record.data {
+            case .ptr(let target): _ = index(target)
+            case .srv(_, _, let port, let target):
+                if let i = index(record.name) {
+                    instances[i].target = target
+                    instances[i].port = port
                 }
+            case .txt(let strings):
+                if let i = index(record.name), instances[i].txt.isEmpty { instances[i].txt = strings.filter { !$0.isEmpty } }
+            default: break
             }
         }
         return instances
@@ -250,7 +245,7 @@ public struct DNSMessage: Equatable, Sendable {
     /// are names the sender claims for itself; in a unicast DNS response, names a server resolved for the asker.
     public var answerHostNames: [String] {
         var names = DNSHostNameList()
-        for record in records {
+        forEachRecord { record in
             switch record.data {
             case .a, .aaaa: names.add(record.name)
             case .srv(_, _, _, let target): names.add(target)
@@ -291,11 +286,6 @@ struct DNSHostNameList {
     }
 }
 
-/// A name as read from the wire: the labels joined by dots.
-struct DNSMessageName {
-    var text: String
-}
-
 /// A cursor over a DNS message.
 struct DNSMessageReader {
     let bytes: UnsafeRawBufferPointer
@@ -308,7 +298,7 @@ struct DNSMessageReader {
 
     /// Reads a possibly compressed name at `offset`, moving past it. The text is gathered on the stack and copied
     /// once into the name (names are read for every record: growing an array per label cost several allocations).
-    mutating func name() -> DNSMessageName? {
+    mutating func name() -> String? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumNameLength) { scratch in
             var count = 0
             var position = offset
@@ -321,7 +311,7 @@ struct DNSMessageReader {
                 case 0x00:
                     if length == 0 {
                         offset = resume ?? position + 1
-                        return DNSMessageName(text: String(decoding: UnsafeBufferPointer(rebasing: scratch[0..<count]), as: UTF8.self))
+                        return String(decoding: UnsafeBufferPointer(rebasing: scratch[0..<count]), as: UTF8.self)
                     }
                     wireLength += 1 + Int(length)
                     // Within 255 wire octets the text (labels and dots) never exceeds 254 bytes.
@@ -347,7 +337,7 @@ struct DNSMessageReader {
     }
 
     /// A name in record data, which must end inside it.
-    mutating func name(within end: Int) -> DNSMessageName? {
+    mutating func name(within end: Int) -> String? {
         guard let name = name(), offset <= end else { return nil }
         return name
     }
@@ -356,7 +346,7 @@ struct DNSMessageReader {
         guard let name = name(), let type = bytes.readUInt16(at: offset), let qclass = bytes.readUInt16(at: offset + 2)
         else { return nil }
         offset += 4
-        return DNSMessage.Question(name: name.text, type: type, qclass: qclass & 0x7FFF, unicastResponse: qclass & 0x8000 != 0)
+        return DNSMessage.Question(name: name, type: type, qclass: qclass & 0x7FFF, unicastResponse: qclass & 0x8000 != 0)
     }
 
     mutating func record() -> DNSMessage.ResourceRecord? {
@@ -375,14 +365,14 @@ struct DNSMessageReader {
             data = .aaaa(Array(rdata))
         case DNSMessage.RecordType.ptr, DNSMessage.RecordType.cname, DNSMessage.RecordType.ns:
             if let target = inner.name(within: end) {
-                data = type == DNSMessage.RecordType.ptr ? .ptr(target.text) : type == DNSMessage.RecordType.cname
-                    ? .cname(target.text) : .ns(target.text)
+                data = type == DNSMessage.RecordType.ptr ? .ptr(target) : type == DNSMessage.RecordType.cname
+                    ? .cname(target) : .ns(target)
             }
         case DNSMessage.RecordType.srv:
             if let priority = rdata.readUInt16(at: 0), let weight = rdata.readUInt16(at: 2), let port = rdata.readUInt16(at: 4) {
                 inner.offset = start + 6
                 if let target = inner.name(within: end) {
-                    data = .srv(priority: priority, weight: weight, port: port, target: target.text)
+                    data = .srv(priority: priority, weight: weight, port: port, target: target)
                 }
             }
         case DNSMessage.RecordType.txt:
@@ -395,7 +385,7 @@ struct DNSMessageReader {
         }
         offset = end
         return DNSMessage.ResourceRecord(
-            name: owner.text, type: type, rrclass: rrclass & 0x7FFF, cacheFlush: rrclass & 0x8000 != 0, ttl: ttl, data: data)
+            name: owner, type: type, rrclass: rrclass & 0x7FFF, cacheFlush: rrclass & 0x8000 != 0, ttl: ttl, data: data)
     }
 
     /// Length-prefixed character-strings as sent, as many as fit (at most `limit`); empty ones included (an mDNS TXT

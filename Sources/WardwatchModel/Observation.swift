@@ -25,210 +25,208 @@ public struct Observation: Codable, Sendable, Hashable {
     public var vlan: Int?
     public var source: Source
 
-    /// The payload, one reference in an enum: an observation stays a few words to copy and destroy (a stored optional
-    /// per payload kind cost a retain and a release each on every copy).
+    /// The payload, in one indirect enum: an observation stays a few words to copy and destroy (one reference, where
+    /// a stored optional per payload kind cost a retain and a release each on every copy).
     var payload = Payload.none
 
-    /// Which payload an observation carries, each in an immutable box. A box, not `indirect`: matching a case then
-    /// binds the reference, and the JSON writer reads the payload in place (an indirect case copied the payload out,
-    /// a retain per field, and destroyed the copy after).
-    enum Payload: Hashable, Sendable {
+    /// Which payload an observation carries, boxed by the enum.
+    indirect enum Payload: Hashable, Sendable {
         case none
-        case dhcp(Box<DHCPObservation>)
-        case arp(Box<ARPObservation>)
-        case tcpSyn(Box<TCPSynObservation>)
-        case tcpTimestamps(Box<TCPTimestampsObservation>)
-        case tlsClientHello(Box<TLSClientHelloObservation>)
-        case tlsCertificate(Box<TLSCertificateObservation>)
-        case http(Box<HTTPObservation>)
-        case dns(Box<DNSObservation>)
-        case mdns(Box<DNSObservation>)
-        case ssdp(Box<SSDPObservation>)
-        case lldp(Box<NeighborObservation>)
-        case cdp(Box<NeighborObservation>)
-        case wsdiscovery(Box<WSDiscoveryObservation>)
-        case dicomAssociation(Box<DICOMAssociationObservation>)
-        case hl7Message(Box<HL7MessageObservation>)
-        case flow(Box<FlowObservation>)
-        case dhcpv6(Box<DHCPv6Observation>)
-        case ndp(Box<NDPObservation>)
+        case dhcp(DHCPObservation)
+        case arp(ARPObservation)
+        case tcpSyn(TCPSynObservation)
+        case tcpTimestamps(TCPTimestampsObservation)
+        case tlsClientHello(TLSClientHelloObservation)
+        case tlsCertificate(TLSCertificateObservation)
+        case http(HTTPObservation)
+        case dns(DNSObservation)
+        case mdns(DNSObservation)
+        case ssdp(SSDPObservation)
+        case lldp(NeighborObservation)
+        case cdp(NeighborObservation)
+        case wsdiscovery(WSDiscoveryObservation)
+        case dicomAssociation(DICOMAssociationObservation)
+        case hl7Message(HL7MessageObservation)
+        case flow(FlowObservation)
+        case dhcpv6(DHCPv6Observation)
+        case ndp(NDPObservation)
     }
 
     public var dhcp: DHCPObservation? {
-        get { if case .dhcp(let box) = payload { box.value } else { nil } }
+        get { if case .dhcp(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .dhcp(Box(newValue))
+                payload = .dhcp(newValue)
             } else if case .dhcp = payload {
                 payload = .none
             }
         }
     }
     public var arp: ARPObservation? {
-        get { if case .arp(let box) = payload { box.value } else { nil } }
+        get { if case .arp(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .arp(Box(newValue))
+                payload = .arp(newValue)
             } else if case .arp = payload {
                 payload = .none
             }
         }
     }
     public var tcpSyn: TCPSynObservation? {
-        get { if case .tcpSyn(let box) = payload { box.value } else { nil } }
+        get { if case .tcpSyn(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .tcpSyn(Box(newValue))
+                payload = .tcpSyn(newValue)
             } else if case .tcpSyn = payload {
                 payload = .none
             }
         }
     }
     public var tcpTimestamps: TCPTimestampsObservation? {
-        get { if case .tcpTimestamps(let box) = payload { box.value } else { nil } }
+        get { if case .tcpTimestamps(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .tcpTimestamps(Box(newValue))
+                payload = .tcpTimestamps(newValue)
             } else if case .tcpTimestamps = payload {
                 payload = .none
             }
         }
     }
     public var tlsClientHello: TLSClientHelloObservation? {
-        get { if case .tlsClientHello(let box) = payload { box.value } else { nil } }
+        get { if case .tlsClientHello(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .tlsClientHello(Box(newValue))
+                payload = .tlsClientHello(newValue)
             } else if case .tlsClientHello = payload {
                 payload = .none
             }
         }
     }
     public var tlsCertificate: TLSCertificateObservation? {
-        get { if case .tlsCertificate(let box) = payload { box.value } else { nil } }
+        get { if case .tlsCertificate(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .tlsCertificate(Box(newValue))
+                payload = .tlsCertificate(newValue)
             } else if case .tlsCertificate = payload {
                 payload = .none
             }
         }
     }
     public var http: HTTPObservation? {
-        get { if case .http(let box) = payload { box.value } else { nil } }
+        get { if case .http(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .http(Box(newValue))
+                payload = .http(newValue)
             } else if case .http = payload {
                 payload = .none
             }
         }
     }
     public var dns: DNSObservation? {
-        get { if case .dns(let box) = payload { box.value } else { nil } }
+        get { if case .dns(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .dns(Box(newValue))
+                payload = .dns(newValue)
             } else if case .dns = payload {
                 payload = .none
             }
         }
     }
     public var mdns: DNSObservation? {
-        get { if case .mdns(let box) = payload { box.value } else { nil } }
+        get { if case .mdns(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .mdns(Box(newValue))
+                payload = .mdns(newValue)
             } else if case .mdns = payload {
                 payload = .none
             }
         }
     }
     public var ssdp: SSDPObservation? {
-        get { if case .ssdp(let box) = payload { box.value } else { nil } }
+        get { if case .ssdp(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .ssdp(Box(newValue))
+                payload = .ssdp(newValue)
             } else if case .ssdp = payload {
                 payload = .none
             }
         }
     }
     public var lldp: NeighborObservation? {
-        get { if case .lldp(let box) = payload { box.value } else { nil } }
+        get { if case .lldp(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .lldp(Box(newValue))
+                payload = .lldp(newValue)
             } else if case .lldp = payload {
                 payload = .none
             }
         }
     }
     public var cdp: NeighborObservation? {
-        get { if case .cdp(let box) = payload { box.value } else { nil } }
+        get { if case .cdp(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .cdp(Box(newValue))
+                payload = .cdp(newValue)
             } else if case .cdp = payload {
                 payload = .none
             }
         }
     }
     public var wsdiscovery: WSDiscoveryObservation? {
-        get { if case .wsdiscovery(let box) = payload { box.value } else { nil } }
+        get { if case .wsdiscovery(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .wsdiscovery(Box(newValue))
+                payload = .wsdiscovery(newValue)
             } else if case .wsdiscovery = payload {
                 payload = .none
             }
         }
     }
     public var dicomAssociation: DICOMAssociationObservation? {
-        get { if case .dicomAssociation(let box) = payload { box.value } else { nil } }
+        get { if case .dicomAssociation(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .dicomAssociation(Box(newValue))
+                payload = .dicomAssociation(newValue)
             } else if case .dicomAssociation = payload {
                 payload = .none
             }
         }
     }
     public var hl7Message: HL7MessageObservation? {
-        get { if case .hl7Message(let box) = payload { box.value } else { nil } }
+        get { if case .hl7Message(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .hl7Message(Box(newValue))
+                payload = .hl7Message(newValue)
             } else if case .hl7Message = payload {
                 payload = .none
             }
         }
     }
     public var flow: FlowObservation? {
-        get { if case .flow(let box) = payload { box.value } else { nil } }
+        get { if case .flow(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .flow(Box(newValue))
+                payload = .flow(newValue)
             } else if case .flow = payload {
                 payload = .none
             }
         }
     }
     public var dhcpv6: DHCPv6Observation? {
-        get { if case .dhcpv6(let box) = payload { box.value } else { nil } }
+        get { if case .dhcpv6(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .dhcpv6(Box(newValue))
+                payload = .dhcpv6(newValue)
             } else if case .dhcpv6 = payload {
                 payload = .none
             }
         }
     }
     public var ndp: NDPObservation? {
-        get { if case .ndp(let box) = payload { box.value } else { nil } }
+        get { if case .ndp(let value) = payload { value } else { nil } }
         set {
             if let newValue {
-                payload = .ndp(Box(newValue))
+                payload = .ndp(newValue)
             } else if case .ndp = payload {
                 payload = .none
             }
@@ -427,15 +425,4 @@ public struct ARPObservation: Codable, Sendable, Hashable {
         self.targetIp = targetIp
         self.gratuitous = gratuitous
     }
-}
-
-/// An immutable payload on the heap, equal and hashed by its value.
-final class Box<Value: Hashable & Sendable>: Hashable, Sendable {
-    let value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    static func == (a: Box, b: Box) -> Bool { a === b || a.value == b.value }
-
-    func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 }

@@ -5,20 +5,20 @@ extension Observation {
     /// Appends this observation as one JSON object.
     public func writeJSON(to w: inout JSONWriter) {
         w.beginObject()
-        if case .arp(let box) = payload { w.key("arp"); box.value.writeJSON(to: &w) }
-        if case .cdp(let box) = payload { w.key("cdp"); box.value.writeJSON(to: &w) }
+        if case .arp(let value) = payload { w.key("arp"); value.writeJSON(to: &w) }
+        if case .cdp(let value) = payload { w.key("cdp"); value.writeJSON(to: &w) }
         w.key("device_key"); w.string(deviceKey)
-        if case .dhcp(let box) = payload { w.key("dhcp"); box.value.writeJSON(to: &w) }
-        if case .dhcpv6(let box) = payload { w.key("dhcpv6"); box.value.writeJSON(to: &w) }
-        if case .dicomAssociation(let box) = payload { w.key("dicom_association"); box.value.writeJSON(to: &w) }
-        if case .dns(let box) = payload { w.key("dns"); box.value.writeJSON(to: &w) }
-        if case .flow(let box) = payload { w.key("flow"); box.value.writeJSON(to: &w) }
-        if case .hl7Message(let box) = payload { w.key("hl7_message"); box.value.writeJSON(to: &w) }
-        if case .http(let box) = payload { w.key("http"); box.value.writeJSON(to: &w) }
+        if case .dhcp(let value) = payload { w.key("dhcp"); value.writeJSON(to: &w) }
+        if case .dhcpv6(let value) = payload { w.key("dhcpv6"); value.writeJSON(to: &w) }
+        if case .dicomAssociation(let value) = payload { w.key("dicom_association"); value.writeJSON(to: &w) }
+        if case .dns(let value) = payload { w.key("dns"); value.writeJSON(to: &w) }
+        if case .flow(let value) = payload { w.key("flow"); value.writeJSON(to: &w) }
+        if case .hl7Message(let value) = payload { w.key("hl7_message"); value.writeJSON(to: &w) }
+        if case .http(let value) = payload { w.key("http"); value.writeJSON(to: &w) }
         w.key("kind"); w.string(kind.rawValue)
-        if case .lldp(let box) = payload { w.key("lldp"); box.value.writeJSON(to: &w) }
-        if case .mdns(let box) = payload { w.key("mdns"); box.value.writeJSON(to: &w) }
-        if case .ndp(let box) = payload { w.key("ndp"); box.value.writeJSON(to: &w) }
+        if case .lldp(let value) = payload { w.key("lldp"); value.writeJSON(to: &w) }
+        if case .mdns(let value) = payload { w.key("mdns"); value.writeJSON(to: &w) }
+        if case .ndp(let value) = payload { w.key("ndp"); value.writeJSON(to: &w) }
         w.key("schema_version"); w.int(schemaVersion)
         w.key("sensor_id"); w.string(sensorId)
         w.key("site"); w.string(site)
@@ -27,14 +27,14 @@ extension Observation {
         w.member("ip", source.ip)
         w.member("mac", source.mac)
         w.endObject()
-        if case .ssdp(let box) = payload { w.key("ssdp"); box.value.writeJSON(to: &w) }
-        if case .tcpSyn(let box) = payload { w.key("tcp_syn"); box.value.writeJSON(to: &w) }
-        if case .tcpTimestamps(let box) = payload { w.key("tcp_timestamps"); box.value.writeJSON(to: &w) }
+        if case .ssdp(let value) = payload { w.key("ssdp"); value.writeJSON(to: &w) }
+        if case .tcpSyn(let value) = payload { w.key("tcp_syn"); value.writeJSON(to: &w) }
+        if case .tcpTimestamps(let value) = payload { w.key("tcp_timestamps"); value.writeJSON(to: &w) }
         w.key("time"); w.time(time)
-        if case .tlsCertificate(let box) = payload { w.key("tls_certificate"); box.value.writeJSON(to: &w) }
-        if case .tlsClientHello(let box) = payload { w.key("tls_client_hello"); box.value.writeJSON(to: &w) }
+        if case .tlsCertificate(let value) = payload { w.key("tls_certificate"); value.writeJSON(to: &w) }
+        if case .tlsClientHello(let value) = payload { w.key("tls_client_hello"); value.writeJSON(to: &w) }
         w.member("vlan", vlan)
-        if case .wsdiscovery(let box) = payload { w.key("wsdiscovery"); box.value.writeJSON(to: &w) }
+        if case .wsdiscovery(let value) = payload { w.key("wsdiscovery"); value.writeJSON(to: &w) }
         w.endObject()
     }
 }

@@ -43,9 +43,10 @@ let package = Package(
         // Record shapes shared by every part: observations, device profiles, OCSF findings.
         .target(
             name: "WardwatchModel",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: hotPathSettings),
         // Pure, bounds-checked packet decoders.
-        .target(name: "WardwatchDecoders"),
+        .target(name: "WardwatchDecoders", swiftSettings: hotPathSettings),
         // libpcap sources and the packet -> observation pipeline.
         .target(
             name: "WardwatchCapture",
@@ -56,7 +57,8 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]),
+            ],
+            swiftSettings: hotPathSettings),
         // Stream-processing runtime: topologies, per-partition tasks and state stores with changelogs, commits and
         // transactions, event-time windows, dead letters.
         .target(
@@ -117,3 +119,7 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+/// The capture's per-packet path crosses these modules (decoders, the JSON writer, the extractor): let the optimizer
+/// inline and specialize across them, as it does within one module.
+var hotPathSettings: [SwiftSetting] { [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))] }

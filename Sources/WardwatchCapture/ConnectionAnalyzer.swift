@@ -55,7 +55,7 @@ struct ConnectionAnalyzer {
     /// application decoders. Appends what they yield; returns the application protocol recognised, if any.
     mutating func segment(
         _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?, sensor: SensorIdentity,
-        context: PacketContext, caches: inout AnalyzerCaches, into output: inout [Observation]
+        context: PacketContext, caches: inout AnalyzerCaches, into output: inout ObservationBatch
     ) -> String? {
         let d = source == client ? 0 : 1
         if directions[d].mac == nil, let mac {
@@ -66,15 +66,14 @@ struct ConnectionAnalyzer {
             directions[d].prefix.start(synSequence: tcp.sequenceNumber)
             if let facts = ipFacts, let signature = P0fSignature(ip: facts, tcp: tcp, peerSYNMSS: synMSS) {
                 if signature.kind == .syn { synMSS = signature.mss }
-                var o = base(d, sensor: sensor, context: context)
-                o.kind = .tcpSyn
                 let texts = caches.signatures.texts(signature)
-                o.tcpSyn = TCPSynObservation(
-                    role: signature.kind == .syn ? "client" : "server", connection: endpoints(d),
-                    signature: texts.signature, ttl: Int(signature.ttl), window: Int(signature.window),
-                    mss: tcp.maximumSegmentSize.map(Int.init), windowScale: tcp.windowScale.map(Int.init),
-                    options: texts.options, quirks: texts.quirks)
-                output.append(o)
+                appendObservation(.tcpSyn, d, sensor: sensor, context: context, into: &output) { w, connection in
+                    TCPSynObservation.writeJSON(
+                        to: &w, role: signature.kind == .syn ? "client" : "server", signature: texts.signature,
+                        ttl: Int(signature.ttl), window: Int(signature.window), mss: tcp.maximumSegmentSize.map(Int.init),
+                        windowScale: tcp.windowScale.map(Int.init), options: texts.options, quirks: texts.quirks,
+                        connection: connection)
+                }
             }
         }
         if let ts = tcp.timestamps {
@@ -99,6 +98,29 @@ struct ConnectionAnalyzer {
         return endpoints
     }
 
+    /// Appends an observation of direction `d`'s sender written straight from the connection (no `Observation`
+    /// value, no address texts): the same bytes `base(_:sensor:context:)` with that payload would give.
+    /// `payload` writes the payload object; the function it is given writes the connection's endpoints.
+    func appendObservation(
+        _ kind: Observation.Kind, _ d: Int, sensor: SensorIdentity, context: PacketContext,
+        into output: inout ObservationBatch, payload: (inout JSONWriter, (inout JSONWriter) -> Void) -> Void
+    ) {
+        let (local, remote) = d == 0 ? (client, server) : (server, client)
+        let mac = directions[d].mac
+        let key = AddressText.device(mac: mac, ip: local.address)
+        func connection(_ w: inout JSONWriter) {
+            ConnectionEndpoints.writeJSON(
+                to: &w, transport: "tcp", localIp: AddressText.ip(local.address), localPort: Int(local.port),
+                remoteIp: AddressText.ip(remote.address), remotePort: Int(remote.port))
+        }
+        output.append(key: key, time: context.time) { w in
+            Observation.writeJSON(
+                to: &w, kind: kind, deviceKey: key, time: context.time, sensorId: sensor.sensorId, site: sensor.site,
+                vlan: context.vlan.map(Int.init), sourceMAC: mac.map(AddressText.mac), sourceIP: AddressText.ip(local.address)
+            ) { payload(&$0, connection) }
+        }
+    }
+
     /// An observation carrying the identity of one side (kind and payload are set by the caller): keyed by its MAC
     /// address, or by its IP address where the link has none.
     mutating func base(_ d: Int, sensor: SensorIdentity, context: PacketContext) -> Observation {
@@ -112,7 +134,7 @@ struct ConnectionAnalyzer {
     /// Feeds a segment's payload; appends what the decoders recognised and returns its protocol name.
     mutating func payload(
         _ segment: TCPSegment, direction d: Int, sensor: SensorIdentity, context: PacketContext,
-        caches: inout AnalyzerCaches, into output: inout [Observation]
+        caches: inout AnalyzerCaches, into output: inout ObservationBatch
     ) -> String? {
         guard directions[d].application != .done, !segment.payload.isEmpty else { return nil }
         guard directions[d].prefix.add(sequence: segment.sequenceNumber, payload: segment.payload) else { return nil }
@@ -215,7 +237,7 @@ struct ConnectionAnalyzer {
     /// Appends a `tls_client_hello` observation of a hello direction `d` sent.
     mutating func observeClientHello(
         _ hello: TLSClientHello, _ d: Int, sensor: SensorIdentity, context: PacketContext, ja4: inout JA4Cache,
-        into output: inout [Observation]
+        into output: inout ObservationBatch
     ) {
         var observation = base(d, sensor: sensor, context: context)
         observation.kind = .tlsClientHello
@@ -229,17 +251,14 @@ struct ConnectionAnalyzer {
     }
 
     /// Emits the samples held for a direction (at least two make a slope).
-    mutating func flushTimestamps(_ d: Int, sensor: SensorIdentity, context: PacketContext, into output: inout [Observation]) {
+    mutating func flushTimestamps(_ d: Int, sensor: SensorIdentity, context: PacketContext, into output: inout ObservationBatch) {
         defer { directions[d].timestamps.removeAll(keepingCapacity: true) }
         let flat = directions[d].timestamps
         guard flat.count >= 4 else { return }
-        var samples: [TimestampSample] = []
-        samples.reserveCapacity(flat.count / 2)
-        for i in stride(from: 0, to: flat.count, by: 2) { samples.append(TimestampSample(time: flat[i], tsval: flat[i + 1])) }
-        var observation = base(d, sensor: sensor, context: context)
-        observation.kind = .tcpTimestamps
-        observation.tcpTimestamps = TCPTimestampsObservation(connection: endpoints(d), samples: samples)
-        output.append(observation)
+        appendObservation(.tcpTimestamps, d, sensor: sensor, context: context, into: &output) { w, connection in
+            TCPTimestampsObservation.writeJSON(
+                to: &w, sampleCount: flat.count / 2, sample: { (flat[2 * $0], flat[2 * $0 + 1]) }, connection: connection)
+        }
     }
 
     static func classify(_ buffer: UnsafeRawBufferPointer, fromClient: Bool) -> Application {

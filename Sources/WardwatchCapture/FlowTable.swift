@@ -20,8 +20,11 @@ public struct FlowAddress: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public static func < (a: FlowAddress, b: FlowAddress) -> Bool { (a.high, a.low) < (b.high, b.low) }
 
+    /// The IPv4 address held (meaningful where `isIPv4`).
+    var ipv4: IPv4Address { IPv4Address(value: UInt32(truncatingIfNeeded: low)) }
+
     public var description: String {
-        isIPv4 ? IPv4Address(value: UInt32(truncatingIfNeeded: low)).description : IPv6Address(high: high, low: low).description
+        isIPv4 ? ipv4.description : IPv6Address(high: high, low: low).description
     }
 }
 
@@ -216,7 +219,7 @@ public struct FlowTable: Sendable {
     mutating func analyze(
         at index: Index, _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?,
         sensor: SensorIdentity, context: ConnectionAnalyzer.PacketContext, caches: inout AnalyzerCaches,
-        into output: inout [Observation]
+        into output: inout ObservationBatch
     ) -> String? {
         flows.values[index].connection!.segment(
             tcp, from: source, mac: mac, ipFacts: ipFacts, sensor: sensor, context: context, caches: &caches,

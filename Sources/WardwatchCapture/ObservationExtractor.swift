@@ -60,7 +60,7 @@ public struct ObservationExtractor: Sendable {
     /// Appends an announcement unless it repeats one emitted within the refresh interval.
     private mutating func announce(
         _ observation: consuming Observation, rawKey: AnnouncementFilter.RawKey?, time: EventTime,
-        into output: inout [Observation]
+        into output: inout ObservationBatch
     ) {
         if announcements.admit(observation, rawKey: rawKey, at: time) {
             output.append(observation)
@@ -86,7 +86,7 @@ public struct ObservationExtractor: Sendable {
     /// (larger than `bytes.count` when the snap length cut the frame).
     public mutating func extract(
         _ bytes: UnsafeRawBufferPointer, originalLength: Int, linkType: LinkType, time: EventTime,
-        into output: inout [Observation]
+        into output: inout ObservationBatch
     ) {
         counters.packets += 1
         counters.bytes += originalLength
@@ -129,7 +129,7 @@ public struct ObservationExtractor: Sendable {
     }
 
     /// Reports what is still open at the end of a capture: flows, and timestamp samples not yet sent.
-    public mutating func finish(into output: inout [Observation]) {
+    public mutating func finish(into output: inout ObservationBatch) {
         let before = output.count
         var reported: [FlowTable.Reported] = []
         flows.flushAll(reporting: &reported)
@@ -137,13 +137,13 @@ public struct ObservationExtractor: Sendable {
         for index in reported.indices where reported[index].connection != nil {
             flushTimestamps(&reported[index].connection!, key: Self.key(of: reported[index].summary), into: &output)
         }
-        for r in reported { output.append(flowObservation(r.summary)) }
+        for r in reported { appendFlow(r.summary, into: &output) }
         counters.observations += output.count - before
     }
 
     /// CDP carried straight in a serial link's frames (Cisco HDLC): there is no MAC address, so the device is keyed by
     /// the first IP address it announces, as a device seen through a router is; without one it cannot be keyed.
-    private mutating func extractSerialCDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
+    private mutating func extractSerialCDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout ObservationBatch) {
         switch CDPPacket.decode(frame.payload) {
         case .success(let packet):
             guard let address = (packet.addresses + packet.managementAddresses).first(where: { $0.isIPv4 || $0.isIPv6 }) else {
@@ -164,7 +164,7 @@ public struct ObservationExtractor: Sendable {
         Observation(kind: kind, deviceKey: key, time: time, sensorId: sensor.sensorId, site: sensor.site, vlan: vlan.map(Int.init), source: source)
     }
 
-    private mutating func extractARP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
+    private mutating func extractARP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout ObservationBatch) {
         let raw = announcementKey(.arp, mac: frame.source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
         if raw.repeated { return }
         guard let arp = ARPMessage.decode(frame.payload) else {
@@ -193,7 +193,7 @@ public struct ObservationExtractor: Sendable {
         announce(o, rawKey: raw.key, time: time, into: &output)
     }
 
-    private mutating func extractLLDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]) {
+    private mutating func extractLLDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout ObservationBatch) {
         guard let source = frame.source else { counters.ignored += 1; return }
         let raw = announcementKey(.lldp, mac: source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
         if raw.repeated { return }
@@ -221,7 +221,7 @@ public struct ObservationExtractor: Sendable {
         var ipv4: IPv4Packet?
     }
 
-    private mutating func extractIPv4(_ frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout [Observation]) {
+    private mutating func extractIPv4(_ frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout ObservationBatch) {
         let ip: IPv4Packet
         switch IPv4Packet.decode(frame.payload) {
         case .success(let packet): ip = packet
@@ -238,7 +238,7 @@ public struct ObservationExtractor: Sendable {
         extractTransport(packet, frame: frame, wireLength: wireLength, time: time, cut: cut, into: &output)
     }
 
-    private mutating func extractIPv6(_ frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout [Observation]) {
+    private mutating func extractIPv6(_ frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout ObservationBatch) {
         let ip: IPv6Packet
         switch IPv6Packet.decode(frame.payload) {
         case .success(let packet): ip = packet
@@ -256,7 +256,7 @@ public struct ObservationExtractor: Sendable {
     }
 
     private mutating func extractTransport(
-        _ ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout [Observation]
+        _ ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout ObservationBatch
     ) {
         guard !ip.isLaterFragment else {
             counters.ignored += 1
@@ -302,7 +302,7 @@ public struct ObservationExtractor: Sendable {
     /// Returns the index of the packet's flow entry (nil when it was reported at once).
     private mutating func recordFlow(
         _ ip: NetworkPacket, frame: LinkFrame, sourcePort: UInt16, destinationPort: UInt16, flags: UInt8, wireLength: Int,
-        time: EventTime, into output: inout [Observation]
+        time: EventTime, into output: inout ObservationBatch
     ) -> FlowTable.Index? {
         var reported: [FlowTable.Reported] = []
         let index = flows.record(
@@ -316,7 +316,7 @@ public struct ObservationExtractor: Sendable {
             if reported[i].connection != nil {
                 flushTimestamps(&reported[i].connection!, key: Self.key(of: reported[i].summary), into: &output)
             }
-            output.append(flowObservation(reported[i].summary))
+            appendFlow(reported[i].summary, into: &output)
         }
         return index
     }
@@ -326,7 +326,7 @@ public struct ObservationExtractor: Sendable {
     /// reverse, so a ping and its answer make one flow. Neighbour discovery is not a flow (it is announced).
     private mutating func recordICMPFlow(
         _ ip: NetworkPacket, frame: LinkFrame, type: UInt8, code: UInt8, wireLength: Int, time: EventTime,
-        into output: inout [Observation]
+        into output: inout ObservationBatch
     ) {
         let request = ICMPFlowPorts.request(ofReply: type, ipv6: ip.ipv4 == nil)
         let (sourcePort, destinationPort) = request.map { (UInt16(code), UInt16($0)) } ?? (UInt16(type), UInt16(code))
@@ -338,7 +338,7 @@ public struct ObservationExtractor: Sendable {
     }
 
     private mutating func extractTCP(
-        _ tcp: TCPSegment, ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, into output: inout [Observation]
+        _ tcp: TCPSegment, ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, into output: inout ObservationBatch
     ) {
         guard
             let index = recordFlow(
@@ -366,7 +366,7 @@ public struct ObservationExtractor: Sendable {
     }
 
     /// Sends the timestamp samples a connection still holds, at its end, timed by the last sample.
-    private func flushTimestamps(_ analyzer: inout ConnectionAnalyzer, key: FlowKey, into output: inout [Observation]) {
+    private func flushTimestamps(_ analyzer: inout ConnectionAnalyzer, key: FlowKey, into output: inout ObservationBatch) {
         for d in 0..<2 {
             let samples = analyzer.directions[d].timestamps
             guard samples.count >= 2 else { continue }
@@ -382,30 +382,40 @@ public struct ObservationExtractor: Sendable {
         return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
     }
 
-    private mutating func flowObservation(_ summary: FlowSummary) -> Observation {
+    /// Appends a flow summary's observation, written straight from the summary.
+    private func appendFlow(_ summary: FlowSummary, into output: inout ObservationBatch) {
         let transport = switch summary.transport {
         case IPProtocolNumber.tcp: "tcp"
         case IPProtocolNumber.icmp: "icmp"
         case IPProtocolNumber.icmpv6: "icmpv6"
         default: "udp"
         }
-        let mac = summary.initiatorMAC.map { caches.macTexts.text($0) }
-        let initiatorIp = summary.initiator.address.description
-        var o = observation(.flow, key: mac ?? initiatorIp, source: .init(mac: mac, ip: initiatorIp), vlan: summary.vlan, time: summary.lastTime)
-        o.flow = FlowObservation(
-            connection: ConnectionEndpoints(
-                transport: transport, localIp: initiatorIp, localPort: Int(summary.initiator.port),
-                remoteIp: summary.responder.address.description, remotePort: Int(summary.responder.port)),
-            packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut, bytesIn: summary.bytesIn,
-            firstTime: summary.firstTime, lastTime: summary.lastTime,
-            tcpFlagsOut: transport == "tcp" ? Self.flagNames[Int(summary.tcpFlagsOut)] : [],
-            tcpFlagsIn: transport == "tcp" ? Self.flagNames[Int(summary.tcpFlagsIn)] : [],
-            applicationProtocols: summary.applicationProtocols, endReason: summary.reason.rawValue)
-        return o
+        let isTCP = summary.transport == IPProtocolNumber.tcp
+        let key = AddressText.device(mac: summary.initiatorMAC, ip: summary.initiator.address)
+        output.append(key: key, time: summary.lastTime) { w in
+            Observation.writeJSON(
+                to: &w, kind: .flow, deviceKey: key, time: summary.lastTime, sensorId: sensor.sensorId, site: sensor.site,
+                vlan: summary.vlan.map(Int.init), sourceMAC: summary.initiatorMAC.map(AddressText.mac),
+                sourceIP: AddressText.ip(summary.initiator.address)
+            ) { w in
+                FlowObservation.writeJSON(
+                    to: &w, packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut,
+                    bytesIn: summary.bytesIn, firstTime: summary.firstTime, lastTime: summary.lastTime,
+                    tcpFlagsOut: isTCP ? Self.flagNames[Int(summary.tcpFlagsOut)] : [],
+                    tcpFlagsIn: isTCP ? Self.flagNames[Int(summary.tcpFlagsIn)] : [],
+                    applicationProtocols: summary.applicationProtocols, endReason: summary.reason.rawValue
+                ) { w in
+                    ConnectionEndpoints.writeJSON(
+                        to: &w, transport: transport, localIp: AddressText.ip(summary.initiator.address),
+                        localPort: Int(summary.initiator.port), remoteIp: AddressText.ip(summary.responder.address),
+                        remotePort: Int(summary.responder.port))
+                }
+            }
+        }
     }
 
     private mutating func extractUDP(
-        _ udp: UDPDatagram, ip: NetworkPacket, frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]
+        _ udp: UDPDatagram, ip: NetworkPacket, frame: LinkFrame, time: EventTime, cut: Bool, into output: inout ObservationBatch
     ) {
         let ports = (udp.sourcePort, udp.destinationPort)
         if let ipv4 = ip.ipv4,
@@ -473,7 +483,7 @@ public struct ObservationExtractor: Sendable {
 
     private mutating func extractDHCP(
         _ payload: UnsafeRawBufferPointer, frame: LinkFrame, ip: IPv4Packet, time: EventTime, cut: Bool,
-        into output: inout [Observation]
+        into output: inout ObservationBatch
     ) {
         let raw = announcementKey(
             .dhcp, mac: frame.source, address: FlowAddress(ip.source), vlan: frame.innermostVLAN, payload: payload, time: time)
@@ -512,7 +522,7 @@ public struct ObservationExtractor: Sendable {
     /// else the peer address of the relay closest to the client (the client's IPv6 address).
     private mutating func extractDHCPv6(
         _ payload: UnsafeRawBufferPointer, frame: LinkFrame, ip: NetworkPacket, time: EventTime, cut: Bool,
-        into output: inout [Observation]
+        into output: inout ObservationBatch
     ) {
         let raw = announcementKey(
             .dhcpv6, mac: frame.source, address: ip.source, vlan: frame.innermostVLAN, payload: payload, time: time)
@@ -555,7 +565,7 @@ public struct ObservationExtractor: Sendable {
     /// ICMPv6 neighbour discovery (RFC 4861, `type` 133 to 137; other ICMPv6 messages are flows). The device is the
     /// sender: the layer-2 source (the IPv6 source without layer 2).
     private mutating func extractNDP(
-        _ ip: NetworkPacket, type: UInt8, frame: LinkFrame, time: EventTime, cut: Bool, into output: inout [Observation]
+        _ ip: NetworkPacket, type: UInt8, frame: LinkFrame, time: EventTime, cut: Bool, into output: inout ObservationBatch
     ) {
         let raw = announcementKey(.ndp, mac: frame.source, address: ip.source, vlan: frame.innermostVLAN, payload: ip.payload, time: time)
         if raw.repeated { return }
@@ -589,7 +599,7 @@ extension ObservationExtractor {
     /// Runs every packet of the capture files at `paths`, in order, through this extractor, then its end-of-capture
     /// flush: the observations of whole files, without a sink (tests, benchmarks).
     public mutating func observations(ofFiles paths: [String]) throws -> [Observation] {
-        var output: [Observation] = []
+        var output = ObservationBatch()
         for path in paths {
             let source = try PcapSource(file: path)
             let linkType = source.linkType
@@ -598,7 +608,7 @@ extension ObservationExtractor {
             }) == .packet {}
         }
         finish(into: &output)
-        return output
+        return try output.decoded()
     }
 }
 

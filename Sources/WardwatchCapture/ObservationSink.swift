@@ -4,8 +4,8 @@ import WardwatchModel
 
 /// Where a capture's observations go.
 public protocol ObservationSink: Sendable {
-    /// Publishes observations in order; may suspend for backpressure.
-    func publish(_ observations: [Observation]) async throws
+    /// Publishes a batch of observations in order; may suspend for backpressure.
+    func publish(_ batch: borrowing ObservationBatch) async throws
     /// Waits until everything published is durable (delivered, or written).
     func finish() async throws
 }
@@ -14,27 +14,11 @@ public protocol ObservationSink: Sendable {
 public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
-    /// Reused for every batch (guarded by `lock`).
-    private var writer = JSONWriter(capacity: 1 << 20)
 
     public init(handle: FileHandle) { self.handle = handle }
 
-    public func publish(_ observations: [Observation]) async throws {
-        try lock.withLock {
-            // A local writer (the reused buffer moved in and back): the compiler then need not copy each observation
-            // to protect it from writes through the object.
-            var local = JSONWriter(capacity: 0)
-            swap(&local, &writer)
-            defer { swap(&local, &writer) }
-            local.reset()
-            observations.withUnsafeBufferPointer { buffer in
-                for index in buffer.indices {
-                    buffer[index].writeJSON(to: &local)
-                    local.newline()
-                }
-            }
-            try local.withBytes { try handle.write(contentsOf: $0) }
-        }
+    public func publish(_ batch: borrowing ObservationBatch) async throws {
+        try lock.withLock { try batch.withLines { try handle.write(contentsOf: $0) } }
     }
 
     public func finish() async throws {}
@@ -58,14 +42,15 @@ public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
         KafkaHeader("content-type", "application/json"), KafkaHeader("wardwatch-schema", schemaID),
     ]
 
-    public func publish(_ observations: [Observation]) async throws {
-        var writer = JSONWriter(capacity: 2048)
-        let records = observations.map { observation in
-            writer.reset()
-            observation.writeJSON(to: &writer)
-            return ProducerRecord(
-                topic: topic, key: Array(observation.deviceKey.utf8), value: writer.written,
-                headers: Self.headers, timestamp: observation.time.milliseconds)
+    public func publish(_ batch: borrowing ObservationBatch) async throws {
+        let records = batch.withLines { lines in
+            batch.withKeys { keys in
+                batch.records.map { record in
+                    ProducerRecord(
+                        topic: topic, key: Array(keys[record.key]), value: Array(lines[record.value]),
+                        headers: Self.headers, timestamp: record.timestampMilliseconds)
+                }
+            }
         }
         let handle = try await producer.enqueue(records)
         lock.withLock {

@@ -14,15 +14,22 @@ public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertibl
 
     /// Lowercase, colon-separated: `00:1b:21:0a:0b:0c`.
     public var description: String {
-        String(unsafeUninitializedCapacity: 17) { out in
-            for i in 0..<6 {
-                let byte = UInt8(truncatingIfNeeded: value >> (UInt64(5 - i) * 8))
-                out[i * 3] = hexDigit(byte >> 4)
-                out[i * 3 + 1] = hexDigit(byte & 0x0F)
-                if i < 5 { out[i * 3 + 2] = 58 }
-            }
-            return 17
+        String(unsafeUninitializedCapacity: Self.textLength) { write(to: $0.baseAddress!) }
+    }
+
+    /// Characters in `description`.
+    public static let textLength = 17
+
+    /// Writes `description`'s bytes at `out` (room for `textLength`); returns how many.
+    @inline(__always)
+    public func write(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        for i in 0..<6 {
+            let byte = UInt8(truncatingIfNeeded: value >> (UInt64(5 - i) * 8))
+            out[i * 3] = hexDigit(byte >> 4)
+            out[i * 3 + 1] = hexDigit(byte & 0x0F)
+            if i < 5 { out[i * 3 + 2] = 58 }
         }
+        return Self.textLength
     }
 
     public static func < (a: MACAddress, b: MACAddress) -> Bool { a.value < b.value }
@@ -48,19 +55,26 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// Dotted quad: `192.0.2.1`.
     public var description: String {
-        String(unsafeUninitializedCapacity: 15) { out in
-            var n = 0
-            for index in 0..<4 {
-                let shift = UInt32(24 - 8 * index)
-                let octet = UInt8(truncatingIfNeeded: value >> shift)
-                if octet >= 100 { out[n] = 48 + octet / 100; n += 1 }
-                if octet >= 10 { out[n] = 48 + octet / 10 % 10; n += 1 }
-                out[n] = 48 + octet % 10
-                n += 1
-                if shift > 0 { out[n] = 46; n += 1 }
-            }
-            return n
+        String(unsafeUninitializedCapacity: Self.maxTextLength) { write(to: $0.baseAddress!) }
+    }
+
+    /// Characters in the longest `description`.
+    public static let maxTextLength = 15
+
+    /// Writes `description`'s bytes at `out` (room for `maxTextLength`); returns how many.
+    @inline(__always)
+    public func write(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        for index in 0..<4 {
+            let shift = UInt32(24 - 8 * index)
+            let octet = UInt8(truncatingIfNeeded: value >> shift)
+            if octet >= 100 { out[n] = 48 + octet / 100; n += 1 }
+            if octet >= 10 { out[n] = 48 + octet / 10 % 10; n += 1 }
+            out[n] = 48 + octet % 10
+            n += 1
+            if shift > 0 { out[n] = 46; n += 1 }
         }
+        return n
     }
 
     public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }

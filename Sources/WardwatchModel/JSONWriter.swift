@@ -39,6 +39,31 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         needsComma = false
     }
 
+    /// Appends `text`'s UTF-8 bytes as they are: no quotes, no escaping, no comma.
+    public mutating func appendRaw(_ text: String) {
+        if text.utf8.withContiguousStorageIfAvailable({ bytes.append(UnsafeRawBufferPointer($0)) }) == nil {
+            var copy = text
+            copy.withUTF8 { bytes.append(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// Appends at most `maxLength` bytes that `body` writes in place and counts: no quotes, no escaping, no comma.
+    @inline(__always)
+    public mutating func appendRaw(maxLength: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        bytes.appendInPlace(maxLength: maxLength, body)
+    }
+
+    /// Writes a JSON string whose text `body` writes in place (at most `maxLength` bytes, none that needs escaping:
+    /// addresses, digits) and counts.
+    @inline(__always)
+    public mutating func plainString(maxLength: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.appendInPlace(maxLength: maxLength, body)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     // MARK: Structure
 
     @inline(__always)
@@ -304,9 +329,31 @@ struct ByteBuffer: ~Copyable {
     @inline(__always)
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress else { return }
-        if count + bytes.count > capacity { grow(to: count + bytes.count) }
-        UnsafeMutableRawPointer(base + count).copyMemory(from: source, byteCount: bytes.count)
-        count += bytes.count
+        let n = bytes.count
+        if count + n > capacity { grow(to: count + n) }
+        let target = UnsafeMutableRawPointer(base + count)
+        // Most appends are a few bytes (keys, numbers, addresses): two overlapping word copies instead of a call.
+        if n >= 8 && n <= 16 {
+            target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            (target + n - 8).storeBytes(of: (source + n - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
+        } else if n >= 4 && n < 8 {
+            target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            (target + n - 4).storeBytes(of: (source + n - 4).loadUnaligned(as: UInt32.self), as: UInt32.self)
+        } else if n < 4 {
+            for i in 0..<n { target.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+        } else {
+            target.copyMemory(from: source, byteCount: n)
+        }
+        count += n
+    }
+
+    /// Appends what `body` writes at the end (at most `maxLength` bytes) and counts.
+    @inline(__always)
+    mutating func appendInPlace(maxLength: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if count + maxLength > capacity { grow(to: count + maxLength) }
+        let written = body(base + count)
+        precondition(written >= 0 && written <= maxLength, "wrote past the room asked for")
+        count += written
     }
 
     private mutating func grow(to needed: Int) {

@@ -1,40 +1,157 @@
 /// Observations written by hand with `JSONWriter`, byte-identical to `WardwatchJSON.encode` (snake_case keys in
 /// sorted order, absent optionals left out) and many times faster. The Codable conformances stay: they decode, and
 /// tests use them as the reference. A new field must be added here too (the byte-identity test fails until it is).
+/// Text written as a JSON string: a `String`, or a value that writes its text straight into the buffer (the
+/// capture's addresses), so that no `String` is made for it.
+public protocol JSONText {
+    /// Writes the text as a JSON string value (quoted, escaped where needed).
+    func writeJSONString(to w: inout JSONWriter)
+    /// Appends the text's bytes as they are (a Kafka key).
+    func appendRaw(to w: inout JSONWriter)
+}
+
+extension String: JSONText {
+    public func writeJSONString(to w: inout JSONWriter) { w.string(self) }
+    public func appendRaw(to w: inout JSONWriter) { w.appendRaw(self) }
+}
+
+extension Observation.Kind {
+    /// The member the payload is written under.
+    var payloadKey: StaticString {
+        switch self {
+        case .dhcp: "dhcp"
+        case .arp: "arp"
+        case .tcpSyn: "tcp_syn"
+        case .tcpTimestamps: "tcp_timestamps"
+        case .tlsClientHello: "tls_client_hello"
+        case .tlsCertificate: "tls_certificate"
+        case .http: "http"
+        case .dns: "dns"
+        case .mdns: "mdns"
+        case .ssdp: "ssdp"
+        case .lldp: "lldp"
+        case .cdp: "cdp"
+        case .wsdiscovery: "wsdiscovery"
+        case .dicomAssociation: "dicom_association"
+        case .hl7Message: "hl7_message"
+        case .flow: "flow"
+        case .dhcpv6: "dhcpv6"
+        case .ndp: "ndp"
+        }
+    }
+
+    /// Where the payload member falls among the envelope's, keys being sorted: before `device_key` (0), before
+    /// `kind` (1), before `schema_version` (2), before `time` (3), before `vlan` (4), last (5).
+    var payloadSlot: Int {
+        switch self {
+        case .arp, .cdp: 0
+        case .dhcp, .dhcpv6, .dicomAssociation, .dns, .flow, .hl7Message, .http: 1
+        case .lldp, .mdns, .ndp: 2
+        case .ssdp, .tcpSyn, .tcpTimestamps: 3
+        case .tlsCertificate, .tlsClientHello: 4
+        case .wsdiscovery: 5
+        }
+    }
+}
+
 extension Observation {
+    /// The kind whose payload this observation carries (the schema has it match `kind`; decoding enforces that).
+    private var payloadKind: Kind? {
+        switch payload {
+        case .none: nil
+        case .dhcp: .dhcp
+        case .arp: .arp
+        case .tcpSyn: .tcpSyn
+        case .tcpTimestamps: .tcpTimestamps
+        case .tlsClientHello: .tlsClientHello
+        case .tlsCertificate: .tlsCertificate
+        case .http: .http
+        case .dns: .dns
+        case .mdns: .mdns
+        case .ssdp: .ssdp
+        case .lldp: .lldp
+        case .cdp: .cdp
+        case .wsdiscovery: .wsdiscovery
+        case .dicomAssociation: .dicomAssociation
+        case .hl7Message: .hl7Message
+        case .flow: .flow
+        case .dhcpv6: .dhcpv6
+        case .ndp: .ndp
+        }
+    }
+
     /// Appends this observation as one JSON object.
     public func writeJSON(to w: inout JSONWriter) {
+        Self.writeEnvelope(
+            to: &w, kind: kind, deviceKey: deviceKey, time: time, sensorId: sensorId, site: site, vlan: vlan,
+            sourceMAC: source.mac, sourceIP: source.ip, schemaVersion: schemaVersion, payloadKind: payloadKind
+        ) { w in
+            switch payload {
+            case .none: break
+            case .dhcp(let value): value.writeJSON(to: &w)
+            case .arp(let value): value.writeJSON(to: &w)
+            case .tcpSyn(let value): value.writeJSON(to: &w)
+            case .tcpTimestamps(let value): value.writeJSON(to: &w)
+            case .tlsClientHello(let value): value.writeJSON(to: &w)
+            case .tlsCertificate(let value): value.writeJSON(to: &w)
+            case .http(let value): value.writeJSON(to: &w)
+            case .dns(let value), .mdns(let value): value.writeJSON(to: &w)
+            case .ssdp(let value): value.writeJSON(to: &w)
+            case .lldp(let value), .cdp(let value): value.writeJSON(to: &w)
+            case .wsdiscovery(let value): value.writeJSON(to: &w)
+            case .dicomAssociation(let value): value.writeJSON(to: &w)
+            case .hl7Message(let value): value.writeJSON(to: &w)
+            case .flow(let value): value.writeJSON(to: &w)
+            case .dhcpv6(let value): value.writeJSON(to: &w)
+            case .ndp(let value): value.writeJSON(to: &w)
+            }
+        }
+    }
+
+    /// Appends an observation from its parts, with no `Observation` value: the envelope's members, and the payload
+    /// (of `kind`) as `payload` writes it, placed among them in key order. What `writeJSON(to:)` writes for the same
+    /// parts, byte for byte.
+    @inline(__always)
+    public static func writeJSON<Key: JSONText, MAC: JSONText, IP: JSONText>(
+        to w: inout JSONWriter, kind: Kind, deviceKey: Key, time: EventTime, sensorId: String, site: String,
+        vlan: Int?, sourceMAC: MAC?, sourceIP: IP?, payload: (inout JSONWriter) -> Void
+    ) {
+        writeEnvelope(
+            to: &w, kind: kind, deviceKey: deviceKey, time: time, sensorId: sensorId, site: site, vlan: vlan,
+            sourceMAC: sourceMAC, sourceIP: sourceIP, schemaVersion: 1, payloadKind: kind, payload: payload)
+    }
+
+    /// The envelope around a payload of `payloadKind` (none when nil), which `kind` names in a valid observation.
+    @inline(__always)
+    static func writeEnvelope<Key: JSONText, MAC: JSONText, IP: JSONText>(
+        to w: inout JSONWriter, kind: Kind, deviceKey: Key, time: EventTime, sensorId: String, site: String,
+        vlan: Int?, sourceMAC: MAC?, sourceIP: IP?, schemaVersion: Int, payloadKind: Kind?,
+        payload: (inout JSONWriter) -> Void
+    ) {
+        let slot = payloadKind?.payloadSlot ?? -1
+        func writePayload(_ w: inout JSONWriter) {
+            w.key(payloadKind!.payloadKey)
+            payload(&w)
+        }
         w.beginObject()
-        if case .arp(let value) = payload { w.key("arp"); value.writeJSON(to: &w) }
-        if case .cdp(let value) = payload { w.key("cdp"); value.writeJSON(to: &w) }
-        w.key("device_key"); w.string(deviceKey)
-        if case .dhcp(let value) = payload { w.key("dhcp"); value.writeJSON(to: &w) }
-        if case .dhcpv6(let value) = payload { w.key("dhcpv6"); value.writeJSON(to: &w) }
-        if case .dicomAssociation(let value) = payload { w.key("dicom_association"); value.writeJSON(to: &w) }
-        if case .dns(let value) = payload { w.key("dns"); value.writeJSON(to: &w) }
-        if case .flow(let value) = payload { w.key("flow"); value.writeJSON(to: &w) }
-        if case .hl7Message(let value) = payload { w.key("hl7_message"); value.writeJSON(to: &w) }
-        if case .http(let value) = payload { w.key("http"); value.writeJSON(to: &w) }
+        if slot == 0 { writePayload(&w) }
+        w.key("device_key"); deviceKey.writeJSONString(to: &w)
+        if slot == 1 { writePayload(&w) }
         w.key("kind"); w.string(kind.rawValue)
-        if case .lldp(let value) = payload { w.key("lldp"); value.writeJSON(to: &w) }
-        if case .mdns(let value) = payload { w.key("mdns"); value.writeJSON(to: &w) }
-        if case .ndp(let value) = payload { w.key("ndp"); value.writeJSON(to: &w) }
+        if slot == 2 { writePayload(&w) }
         w.key("schema_version"); w.int(schemaVersion)
         w.key("sensor_id"); w.string(sensorId)
         w.key("site"); w.string(site)
         w.key("source")
         w.beginObject()
-        w.member("ip", source.ip)
-        w.member("mac", source.mac)
+        if let sourceIP { w.key("ip"); sourceIP.writeJSONString(to: &w) }
+        if let sourceMAC { w.key("mac"); sourceMAC.writeJSONString(to: &w) }
         w.endObject()
-        if case .ssdp(let value) = payload { w.key("ssdp"); value.writeJSON(to: &w) }
-        if case .tcpSyn(let value) = payload { w.key("tcp_syn"); value.writeJSON(to: &w) }
-        if case .tcpTimestamps(let value) = payload { w.key("tcp_timestamps"); value.writeJSON(to: &w) }
+        if slot == 3 { writePayload(&w) }
         w.key("time"); w.time(time)
-        if case .tlsCertificate(let value) = payload { w.key("tls_certificate"); value.writeJSON(to: &w) }
-        if case .tlsClientHello(let value) = payload { w.key("tls_client_hello"); value.writeJSON(to: &w) }
+        if slot == 4 { writePayload(&w) }
         w.member("vlan", vlan)
-        if case .wsdiscovery(let value) = payload { w.key("wsdiscovery"); value.writeJSON(to: &w) }
+        if slot == 5 { writePayload(&w) }
         w.endObject()
     }
 }
@@ -92,10 +209,19 @@ extension KeyValue {
 
 extension ConnectionEndpoints {
     func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(
+            to: &w, transport: transport, localIp: localIp, localPort: localPort, remoteIp: remoteIp, remotePort: remotePort)
+    }
+
+    /// Writes connection endpoints from their parts.
+    @inline(__always)
+    public static func writeJSON<IP: JSONText>(
+        to w: inout JSONWriter, transport: String, localIp: IP, localPort: Int, remoteIp: IP, remotePort: Int
+    ) {
         w.beginObject()
-        w.key("local_ip"); w.string(localIp)
+        w.key("local_ip"); localIp.writeJSONString(to: &w)
         w.key("local_port"); w.int(localPort)
-        w.key("remote_ip"); w.string(remoteIp)
+        w.key("remote_ip"); remoteIp.writeJSONString(to: &w)
         w.key("remote_port"); w.int(remotePort)
         w.key("transport"); w.string(transport)
         w.endObject()
@@ -104,8 +230,19 @@ extension ConnectionEndpoints {
 
 extension TCPSynObservation {
     func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(
+            to: &w, role: role, signature: signature, ttl: ttl, window: window, mss: mss, windowScale: windowScale,
+            options: options, quirks: quirks, connection: connection.writeJSON)
+    }
+
+    /// Writes a SYN observation's payload from its parts; `connection` writes its endpoints.
+    @inline(__always)
+    public static func writeJSON(
+        to w: inout JSONWriter, role: String, signature: String, ttl: Int, window: Int, mss: Int?, windowScale: Int?,
+        options: [String], quirks: [String], connection: (inout JSONWriter) -> Void
+    ) {
         w.beginObject()
-        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("connection"); connection(&w)
         w.member("mss", mss)
         w.key("options"); w.stringArray(options)
         w.key("quirks"); w.stringArray(quirks)
@@ -120,14 +257,24 @@ extension TCPSynObservation {
 
 extension TCPTimestampsObservation {
     func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(to: &w, sampleCount: samples.count, sample: { (samples[$0].time, samples[$0].tsval) }, connection: connection.writeJSON)
+    }
+
+    /// Writes a timestamps observation's payload from its parts: `sample(i)` is the i-th (packet time µs, TSval).
+    @inline(__always)
+    public static func writeJSON(
+        to w: inout JSONWriter, sampleCount: Int, sample: (Int) -> (time: Int64, tsval: Int64),
+        connection: (inout JSONWriter) -> Void
+    ) {
         w.beginObject()
-        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("connection"); connection(&w)
         w.key("samples")
         w.beginArray()
-        for sample in samples {
+        for index in 0..<sampleCount {
+            let (time, tsval) = sample(index)
             w.beginArray()
-            w.int64(sample.time)
-            w.int64(sample.tsval)
+            w.int64(time)
+            w.int64(tsval)
             w.endArray()
         }
         w.endArray()
@@ -297,11 +444,24 @@ extension HL7MessageObservation {
 
 extension FlowObservation {
     func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(
+            to: &w, packetsOut: packetsOut, packetsIn: packetsIn, bytesOut: bytesOut, bytesIn: bytesIn,
+            firstTime: firstTime, lastTime: lastTime, tcpFlagsOut: tcpFlagsOut, tcpFlagsIn: tcpFlagsIn,
+            applicationProtocols: applicationProtocols, endReason: endReason, connection: connection.writeJSON)
+    }
+
+    /// Writes a flow observation's payload from its parts; `connection` writes its endpoints.
+    @inline(__always)
+    public static func writeJSON(
+        to w: inout JSONWriter, packetsOut: Int, packetsIn: Int, bytesOut: Int, bytesIn: Int, firstTime: EventTime,
+        lastTime: EventTime, tcpFlagsOut: [String], tcpFlagsIn: [String], applicationProtocols: [String],
+        endReason: String, connection: (inout JSONWriter) -> Void
+    ) {
         w.beginObject()
         w.key("application_protocols"); w.stringArray(applicationProtocols)
         w.key("bytes_in"); w.int(bytesIn)
         w.key("bytes_out"); w.int(bytesOut)
-        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("connection"); connection(&w)
         w.key("end_reason"); w.string(endReason)
         w.key("first_time"); w.time(firstTime)
         w.key("last_time"); w.time(lastTime)

@@ -69,13 +69,13 @@ struct AnnouncementFilterTests {
         let (linkType, _) = try Fixtures.packets(Fixtures.dhcpDORA)
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "t", site: "t"), announcementRefresh: 60_000_000)
         let first = packets[0]
-        var output: [Observation] = []
+        var output = ObservationBatch()
         func feed(_ packet: ([UInt8], Int, EventTime), at seconds: Int64) {
             packet.0.withUnsafeBytes {
                 extractor.extract($0, originalLength: packet.1, linkType: linkType, time: EventTime(microseconds: seconds * 1_000_000), into: &output)
             }
         }
-        let dhcpCount = { output.filter { $0.kind == .dhcp }.count }
+        func dhcpCount() -> Int { ((try? output.decoded()) ?? []).filter { $0.kind == .dhcp }.count }
         feed(first, at: 1000)
         #expect(dhcpCount() == 1)
         feed(first, at: 1010)

@@ -13,12 +13,12 @@ struct ApplicationDecoderTests {
     static func observe(_ path: String) throws -> [Observation] {
         let (linkType, packets) = try Fixtures.packets(path)
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"))
-        var output: [Observation] = []
+        var output = ObservationBatch()
         for (bytes, length, time) in packets {
             bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &output) }
         }
         extractor.finish(into: &output)
-        return output
+        return try output.decoded()
     }
 
     @Test("JA4 of every TLS connection equals FoxIO's expected value")

@@ -78,7 +78,7 @@ struct DecoderTests {
     func robustness() throws {
         var rng = SplitMix64(seed: 42)
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "fuzz", site: "fuzz"))
-        var sink: [Observation] = []
+        var sink = ObservationBatch()
         for path in [Fixtures.wardSample, Fixtures.dhcpDORA] {
             let (linkType, packets) = try Fixtures.packets(path)
             for (bytes, _, time) in packets {

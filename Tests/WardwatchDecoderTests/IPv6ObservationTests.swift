@@ -18,8 +18,9 @@ struct IPv6ObservationTests {
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"), announcementRefresh: 0)
         var result: [Int: Observation] = [:]
         for (index, (bytes, length, time)) in packets.enumerated() {
-            var output: [Observation] = []
-            bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &output) }
+            var batch = ObservationBatch()
+            bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &batch) }
+            let output = try batch.decoded()
             #expect(output.count <= 1, "frame \(index + 1)")
             if let first = output.first { result[index + 1] = first }
         }

@@ -16,19 +16,45 @@ struct JSONWriterTests {
         return writer.written
     }
 
-    /// Every observation of a capture, including what `finish` reports at its end.
-    static func allObservations(_ path: String) throws -> [Observation] {
+    /// Every observation of a capture, including what `finish` reports at its end, decoded from what the capture
+    /// wrote; and each one's bytes, key and timestamp as written.
+    static func captured(_ path: String) throws -> [(observation: Observation, line: [UInt8], key: [UInt8], milliseconds: Int64)] {
         var extractor = ObservationExtractor(
             sensor: SensorIdentity(sensorId: "test \"sensor\"", site: "ward/4\\b"), announcementRefresh: 0)
-        return try extractor.observations(ofFiles: [path])
+        var batch = ObservationBatch()
+        let source = try PcapSource(file: path)
+        while try source.next({ bytes, length, time in
+            extractor.extract(bytes, originalLength: length, linkType: source.linkType, time: time, into: &batch)
+        }) == .packet {}
+        extractor.finish(into: &batch)
+        let observations = try batch.decoded()
+        return batch.withLines { lines in
+            batch.withKeys { keys in
+                zip(observations, batch.records).map { observation, record in
+                    (observation, Array(lines[record.value]), Array(keys[record.key]), record.timestampMilliseconds)
+                }
+            }
+        }
     }
 
-    static func expectIdentical(_ observations: [Observation], _ label: String) throws -> Int {
+    static func allObservations(_ path: String) throws -> [Observation] { try captured(path).map(\.observation) }
+
+    /// Each observation written by `writeJSON(to:)`, and as the capture wrote it (where given), equals the Codable
+    /// encoder's bytes; the capture's Kafka key and timestamp are the observation's.
+    static func expectIdentical(
+        _ observations: [Observation], _ label: String,
+        captured: [(observation: Observation, line: [UInt8], key: [UInt8], milliseconds: Int64)] = []
+    ) throws -> Int {
         var mismatches = 0
-        for observation in observations {
+        for (index, observation) in observations.enumerated() {
             let reference = try WardwatchJSON.encode(observation)
-            let ours = written(observation)
-            if reference != ours {
+            var candidates = [written(observation)]
+            if index < captured.count {
+                candidates.append(captured[index].line)
+                #expect(captured[index].key == Array(observation.deviceKey.utf8), "\(label): key")
+                #expect(captured[index].milliseconds == observation.time.milliseconds, "\(label): timestamp")
+            }
+            for ours in candidates where reference != ours {
                 mismatches += 1
                 if mismatches <= 3 {
                     Issue.record("\(label): \(String(decoding: ours, as: UTF8.self)) != \(String(decoding: reference, as: UTF8.self))")
@@ -39,9 +65,16 @@ struct JSONWriterTests {
         return observations.count
     }
 
+    static func expectIdentical(capturedFrom path: String, _ label: String) throws -> [Observation] {
+        let captured = try captured(path)
+        let observations = captured.map(\.observation)
+        _ = try expectIdentical(observations, label, captured: captured)
+        return observations
+    }
+
     @Test("byte-identical to the Codable encoder on the ward sample")
     func wardSample() throws {
-        let count = try Self.expectIdentical(Self.allObservations(Fixtures.wardSample), "ward-sample")
+        let count = try Self.expectIdentical(capturedFrom: Fixtures.wardSample, "ward-sample").count
         #expect(count > 10)
     }
 
@@ -52,8 +85,8 @@ struct JSONWriterTests {
         var total = 0
         var kinds = Set<Observation.Kind>()
         for file in files {
-            let observations = try Self.allObservations(Self.sharedPcaps + "/" + file)
-            total += try Self.expectIdentical(observations, file)
+            let observations = try Self.expectIdentical(capturedFrom: Self.sharedPcaps + "/" + file, file)
+            total += observations.count
             kinds.formUnion(observations.map(\.kind))
         }
         #expect(total > 5_000, "\(total) observations")

@@ -11,7 +11,10 @@ import Glibc
 /// Collects what a capture publishes.
 final class CollectingSink: ObservationSink {
     let observations = Mutex<[Observation]>([])
-    func publish(_ batch: [Observation]) async throws { observations.withLock { $0.append(contentsOf: batch) } }
+    func publish(_ batch: borrowing ObservationBatch) async throws {
+        let decoded = try batch.decoded()
+        observations.withLock { $0.append(contentsOf: decoded) }
+    }
     func finish() async throws {}
 }
 
@@ -105,6 +108,35 @@ struct LiveCaptureTests {
         #expect(observations.allSatisfy { $0.kind == .arp && $0.sensorId == "veth" && $0.arp?.gratuitous == true })
         #expect(counters.packets >= 2)
         #expect(source.statistics() != nil)
+    }
+
+    @Test("a light but steady link is published within the batch delay, not held for a full batch")
+    func steadyLightLink() async throws {
+        let pair = try #require(VethPair.create(), "cannot create a veth pair")
+        defer { pair.remove() }
+        var options = LiveCaptureOptions(interface: pair.b)
+        options.bpfFilter = "arp"
+        let source = try PcapSource(live: options)
+        let sink = CollectingSink()
+        // Every announcement emitted, a batch far larger than what is sent, and a frame every 40 ms: the interface
+        // never idles for the 100 ms read timeout, so only the delay can hand the batch over.
+        let runner = CaptureRunner(
+            sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 100_000,
+            maxBatchDelay: .milliseconds(200), announcementRefresh: 0)
+        let running = Task { try await runner.run() }
+        try await Task.sleep(for: .milliseconds(200))
+        let start = ContinuousClock.now
+        var publishedWhileRunning = 0
+        var sent = 0
+        while publishedWhileRunning == 0 && ContinuousClock.now - start < .seconds(5) {
+            #expect(VethPair.send(gratuitousARP(mac: [0x02, 0x00, 0x5e, 0x10, 0x20, 0x40], ip: [10, 99, 0, 7]), on: pair.a))
+            sent += 1
+            try await Task.sleep(for: .milliseconds(40))
+            publishedWhileRunning = sink.observations.withLock { $0.count }
+        }
+        runner.stop()
+        _ = try await running.value
+        #expect(publishedWhileRunning > 0, "nothing published while running after \(sent) frames")
     }
 
     @Test("a missing interface is a one-line error naming it")

@@ -23,11 +23,11 @@ enum Fixtures {
     static func observations(_ path: String) throws -> ([Observation], CaptureCounters) {
         let (linkType, packets) = try packets(path)
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"))
-        var output: [Observation] = []
+        var output = ObservationBatch()
         for (bytes, length, time) in packets {
             bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &output) }
         }
-        return (output, extractor.counters)
+        return (try output.decoded(), extractor.counters)
     }
 
     static func tshark(_ arguments: [String]) throws -> String? {

@@ -38,9 +38,9 @@ struct TsharkCrossCheckTests {
         var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"), announcementRefresh: 0)
         var byFrame: [Int: [Observation]] = [:]
         for (index, (bytes, length, time)) in packets.enumerated() {
-            var output: [Observation] = []
-            bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &output) }
-            if !output.isEmpty { byFrame[index + 1] = output }
+            var batch = ObservationBatch()
+            bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &batch) }
+            if !batch.isEmpty { byFrame[index + 1] = try batch.decoded() }
         }
         return byFrame
     }
@@ -371,12 +371,12 @@ struct TsharkCrossCheckTests {
             let name = file.dropFirst(Self.shared.count + 1)
             let (linkType, packets) = try Fixtures.packets(file)
             var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test-site"), announcementRefresh: 0)
-            var output: [Observation] = []
+            var batch = ObservationBatch()
             for (bytes, length, time) in packets {
-                bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &output) }
+                bytes.withUnsafeBytes { extractor.extract($0, originalLength: length, linkType: linkType, time: time, into: &batch) }
             }
-            extractor.finish(into: &output)
-            let flows = output.compactMap(\.flow).filter { $0.connection.transport.hasPrefix("icmp") }
+            extractor.finish(into: &batch)
+            let flows = try batch.decoded().compactMap(\.flow).filter { $0.connection.transport.hasPrefix("icmp") }
             // Neighbour discovery is announced, not a flow; later IPv4 fragments carry no ICMP header.
             guard let theirs = try Self.tsharkFields(
                 file, filter: "(icmp && !(ip.frag_offset > 0)) || (icmpv6 && !(icmpv6.type >= 133 && icmpv6.type <= 137))",

@@ -207,7 +207,7 @@ struct CaptureBench: AsyncParsableCommand {
         print("wardwatch: \(observations) observations. Peak memory, each process its own: wardwatch \(ours.map(\.peakKB).max()! / 1024) MiB, "
             + "tshark \(tshark.map(\.peakKB).max()! / 1024) MiB, p0f \(p0f.map(\.peakKB).max()! / 1024) MiB "
             + "(Linux counts the spawning process's peak in a child's, so none reads below this bench's own \(own.ru_maxrss / 1024) MiB)")
-        print("wardwatch decodes on one thread and writes JSON on another (one batch in flight): the per-CPU-second column compares single-core work.")
+        print("wardwatch decodes and writes JSON on one thread; a second thread only hands each batch to the output (one batch in flight): the per-CPU-second column compares single-core work.")
     }
 
     /// Lines of a file, read in blocks (loading the output whole would raise this process's peak memory, which Linux

@@ -219,24 +219,39 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 
     // MARK: Bytes
 
-    /// Digits of `value`, most significant first.
+    /// Digits of `value`, most significant first, two at a time from a table of "00" to "99".
     private mutating func appendDigits(_ value: UInt64) {
         if value < 10 {
             bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
             return
         }
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
-        var count = 0
+        var start = 24
         var rest = value
+        let pairs = Self.digitPairs.utf8Start
         withUnsafeMutableBytes(of: &digits) { buffer in
-            while rest > 0 {
-                buffer[23 - count] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
-                rest /= 10
-                count += 1
+            while rest >= 100 {
+                let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+                rest /= 100
+                start -= 2
+                buffer[start] = pairs[pair]
+                buffer[start + 1] = pairs[pair + 1]
             }
-            bytes.append(UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+            if rest >= 10 {
+                let pair = Int(truncatingIfNeeded: rest) &* 2
+                start -= 2
+                buffer[start] = pairs[pair]
+                buffer[start + 1] = pairs[pair + 1]
+            } else {
+                start -= 1
+                buffer[start] = UInt8(truncatingIfNeeded: rest) &+ 48
+            }
+            bytes.append(UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
     }
+
+    /// "00" to "99", back to back.
+    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
     /// `value` in decimal, left-padded with zeros to `width` characters (a minus sign counts as one, as in
     /// `EventTime.description`).

@@ -40,6 +40,9 @@ final class Child: @unchecked Sendable {
     private let lock = NSLock()
     private var stdoutData = Data()
     private var stderrData = Data()
+    private var exitedAt: ContinuousClock.Instant?
+    /// When the process was started.
+    private(set) var startedAt = ContinuousClock.now
 
     init(_ arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: try Repo.binary)
@@ -55,8 +58,14 @@ final class Child: @unchecked Sendable {
             let d = h.availableData
             self?.lock.withLock { self?.stderrData.append(d) }
         }
+        // Noted by Foundation's own thread as the process ends, so a busy test pool cannot delay it.
+        process.terminationHandler = { [weak self] _ in self?.lock.withLock { self?.exitedAt = .now } }
+        startedAt = .now
         try process.run()
     }
+
+    /// How long the process ran, from start to exit (nil while it runs).
+    var runTime: Duration? { lock.withLock { exitedAt.map { $0 - startedAt } } }
 
     var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
     var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
@@ -103,9 +112,18 @@ final class Child: @unchecked Sendable {
 
     /// Runs to completion and returns (status, stdout, stderr).
     static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (Int32, String, String) {
+        let (status, out, err, _) = try await runTimed(arguments, timeout: timeout)
+        return (status, out, err)
+    }
+
+    /// `run`, with how long the process itself ran (not how long the test took to notice its exit).
+    static func runTimed(_ arguments: [String], timeout: Duration = .seconds(60)) async throws
+        -> (Int32, String, String, Duration)
+    {
         let child = try Child(arguments)
         let status = try await child.wait(timeout: timeout)
-        return (status, child.stdout, child.stderr)
+        let end = ContinuousClock.now
+        return (status, child.stdout, child.stderr, child.runTime ?? end - child.startedAt)
     }
 }
 

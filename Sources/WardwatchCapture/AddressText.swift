@@ -7,9 +7,6 @@ enum AddressText: JSONText {
     case mac(MACAddress)
     case ip(FlowAddress)
 
-    /// A device's key: its MAC address where the link has one, else its IP address.
-    static func device(mac: MACAddress?, ip: FlowAddress) -> AddressText { mac.map(AddressText.mac) ?? .ip(ip) }
-
     func writeJSONString(to w: inout JSONWriter) {
         switch self {
         case .mac(let mac): w.plainString(maxLength: MACAddress.textLength) { mac.write(to: $0) }
@@ -26,5 +23,31 @@ enum AddressText: JSONText {
             w.appendRaw(maxLength: IPv4Address.maxTextLength) { address.ipv4.write(to: $0) }
         case .ip(let address): w.appendRaw(address.description)
         }
+    }
+}
+
+extension ObservationBatch {
+    /// Appends an observation of the device at `mac` (where the link has one) and `ip`, written straight from these
+    /// parts and `payload` (no `Observation` value, no address texts): keyed by the MAC address, else the IP address.
+    mutating func append(
+        _ kind: Observation.Kind, mac: MACAddress?, ip: FlowAddress, vlan: UInt16?, time: EventTime,
+        sensor: SensorIdentity, payload: (inout JSONWriter) -> Void
+    ) {
+        let key = mac.map(AddressText.mac) ?? .ip(ip)
+        append(key: key, time: time) { w in
+            Observation.writeJSON(
+                to: &w, kind: kind, deviceKey: key, time: time, sensorId: sensor.sensorId, site: sensor.site,
+                vlan: vlan.map(Int.init), sourceMAC: mac.map(AddressText.mac), sourceIP: AddressText.ip(ip),
+                payload: payload)
+        }
+    }
+}
+
+extension ConnectionEndpoints {
+    /// Writes the endpoints of a connection seen from `local`, addresses straight from their bits.
+    static func writeJSON(to w: inout JSONWriter, transport: String, local: FlowEndpoint, remote: FlowEndpoint) {
+        writeJSON(
+            to: &w, transport: transport, localIp: AddressText.ip(local.address), localPort: Int(local.port),
+            remoteIp: AddressText.ip(remote.address), remotePort: Int(remote.port))
     }
 }

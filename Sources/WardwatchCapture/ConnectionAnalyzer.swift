@@ -106,19 +106,12 @@ struct ConnectionAnalyzer {
         into output: inout ObservationBatch, payload: (inout JSONWriter, (inout JSONWriter) -> Void) -> Void
     ) {
         let (local, remote) = d == 0 ? (client, server) : (server, client)
-        let mac = directions[d].mac
-        let key = AddressText.device(mac: mac, ip: local.address)
         func connection(_ w: inout JSONWriter) {
-            ConnectionEndpoints.writeJSON(
-                to: &w, transport: "tcp", localIp: AddressText.ip(local.address), localPort: Int(local.port),
-                remoteIp: AddressText.ip(remote.address), remotePort: Int(remote.port))
+            ConnectionEndpoints.writeJSON(to: &w, transport: "tcp", local: local, remote: remote)
         }
-        output.append(key: key, time: context.time) { w in
-            Observation.writeJSON(
-                to: &w, kind: kind, deviceKey: key, time: context.time, sensorId: sensor.sensorId, site: sensor.site,
-                vlan: context.vlan.map(Int.init), sourceMAC: mac.map(AddressText.mac), sourceIP: AddressText.ip(local.address)
-            ) { payload(&$0, connection) }
-        }
+        output.append(
+            kind, mac: directions[d].mac, ip: local.address, vlan: context.vlan, time: context.time, sensor: sensor
+        ) { payload(&$0, connection) }
     }
 
     /// An observation carrying the identity of one side (kind and payload are set by the caller): keyed by its MAC

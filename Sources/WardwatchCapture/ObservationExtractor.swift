@@ -391,25 +391,18 @@ public struct ObservationExtractor: Sendable {
         default: "udp"
         }
         let isTCP = summary.transport == IPProtocolNumber.tcp
-        let key = AddressText.device(mac: summary.initiatorMAC, ip: summary.initiator.address)
-        output.append(key: key, time: summary.lastTime) { w in
-            Observation.writeJSON(
-                to: &w, kind: .flow, deviceKey: key, time: summary.lastTime, sensorId: sensor.sensorId, site: sensor.site,
-                vlan: summary.vlan.map(Int.init), sourceMAC: summary.initiatorMAC.map(AddressText.mac),
-                sourceIP: AddressText.ip(summary.initiator.address)
+        output.append(
+            .flow, mac: summary.initiatorMAC, ip: summary.initiator.address, vlan: summary.vlan, time: summary.lastTime,
+            sensor: sensor
+        ) { w in
+            FlowObservation.writeJSON(
+                to: &w, packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut,
+                bytesIn: summary.bytesIn, firstTime: summary.firstTime, lastTime: summary.lastTime,
+                tcpFlagsOut: isTCP ? Self.flagNames[Int(summary.tcpFlagsOut)] : [],
+                tcpFlagsIn: isTCP ? Self.flagNames[Int(summary.tcpFlagsIn)] : [],
+                applicationProtocols: summary.applicationProtocols, endReason: summary.reason.rawValue
             ) { w in
-                FlowObservation.writeJSON(
-                    to: &w, packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut,
-                    bytesIn: summary.bytesIn, firstTime: summary.firstTime, lastTime: summary.lastTime,
-                    tcpFlagsOut: isTCP ? Self.flagNames[Int(summary.tcpFlagsOut)] : [],
-                    tcpFlagsIn: isTCP ? Self.flagNames[Int(summary.tcpFlagsIn)] : [],
-                    applicationProtocols: summary.applicationProtocols, endReason: summary.reason.rawValue
-                ) { w in
-                    ConnectionEndpoints.writeJSON(
-                        to: &w, transport: transport, localIp: AddressText.ip(summary.initiator.address),
-                        localPort: Int(summary.initiator.port), remoteIp: AddressText.ip(summary.responder.address),
-                        remotePort: Int(summary.responder.port))
-                }
+                ConnectionEndpoints.writeJSON(to: &w, transport: transport, local: summary.initiator, remote: summary.responder)
             }
         }
     }

@@ -61,64 +61,105 @@ public final class CaptureRunner: Sendable {
     }
 
     private func readAll() -> (CaptureCounters, (any Error)?) {
-        var extractor = ObservationExtractor(sensor: sensor, announcementRefresh: announcementRefresh)
-        var batch = ObservationBatch()
-        var published = CaptureCounters()
-        var inFlight: Publication?
-        /// Packet time (µs) of the newest packet, and of the newest when the last batch went.
-        var newestPacket: Int64 = 0
-        var lastFlush: Int64 = 0
         let maxDelay = maxBatchDelay.components.seconds * 1_000_000 + maxBatchDelay.components.attoseconds / 1_000_000_000_000
-        /// Waits for the batch in flight; returns it, emptied, for reuse.
-        func awaitInFlight() throws -> ObservationBatch? {
-            guard let publication = inFlight else { return nil }
-            inFlight = nil
-            return try publication.wait()
-        }
-        func flush() throws {
-            guard !batch.isEmpty else { return }
-            var full = try awaitInFlight() ?? ObservationBatch()
-            swap(&full, &batch)
-            inFlight = Publication(full, to: sink)
-            lastFlush = newestPacket
-            metrics?.record(extractor.counters, since: published)
-            published = extractor.counters
-        }
+        var loop = ReadLoop(
+            extractor: ObservationExtractor(sensor: sensor, announcementRefresh: announcementRefresh), sink: sink,
+            batchSize: batchSize, maxDelay: maxDelay, metrics: metrics)
         do {
             for source in sources {
                 current.withLock { $0 = source }
                 logger.info("reading", metadata: ["source": "\(source.name)", "link_type": "\(source.linkType)"])
-                reading: while !stopRequested.load(ordering: .acquiring) {
-                    let result = try source.next { bytes, length, time in
-                        newestPacket = time.microseconds
-                        extractor.extract(bytes, originalLength: length, linkType: source.linkType, time: time, into: &batch)
-                    }
-                    switch result {
-                    case .packet:
-                        if batch.count >= batchSize || (source.isLive && abs(newestPacket - lastFlush) >= maxDelay) {
-                            try flush()
-                        }
-                    case .timeout:
-                        try flush()
-                        if let stats = source.statistics() { metrics?.recordDrops(stats) }
-                    case .end: break reading
-                    }
-                }
+                try loop.read(source, until: stopRequested)
                 if let stats = source.statistics() { metrics?.recordDrops(stats) }
             }
-            extractor.finish(into: &batch)
-            try flush()
-            _ = try awaitInFlight()
+            try loop.finish()
         } catch {
-            do {
-                try flush()
-                _ = try awaitInFlight()
-            } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }
-            metrics?.record(extractor.counters, since: published)
-            return (extractor.counters, error)
+            do { try loop.flushAndWait() } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }
+            return (loop.recordCounters(), error)
         }
+        return (loop.recordCounters(), nil)
+    }
+}
+
+/// The reading thread's state: the extractor, the batch it fills and the batch the sink is publishing. A value
+/// owned by `readAll` alone, so the per-packet path reads and writes plain stored properties (no heap boxes or
+/// run-time exclusivity checks, as variables captured by nested functions would need).
+private struct ReadLoop: ~Copyable {
+    var extractor: ObservationExtractor
+    let sink: any ObservationSink
+    let batchSize: Int
+    /// Microseconds of packet time after which a live source's batch goes, full or not.
+    let maxDelay: Int64
+    let metrics: CaptureMetrics?
+    var batch = ObservationBatch()
+    var inFlight: Publication?
+    /// The counters as of the last batch handed over (metrics are recorded as differences).
+    var published = CaptureCounters()
+    /// Packet time (µs) of the newest packet, and of the newest when the last batch went.
+    var newestPacket: Int64 = 0
+    var lastFlush: Int64 = 0
+
+    init(extractor: ObservationExtractor, sink: any ObservationSink, batchSize: Int, maxDelay: Int64, metrics: CaptureMetrics?) {
+        self.extractor = extractor
+        self.sink = sink
+        self.batchSize = batchSize
+        self.maxDelay = maxDelay
+        self.metrics = metrics
+    }
+
+    /// Reads `source` to its end (a live one until `stop` is set), handing batches over as they fill.
+    mutating func read(_ source: PcapSource, until stop: borrowing Atomic<Bool>) throws {
+        let linkType = source.linkType
+        let isLive = source.isLive
+        while !stop.load(ordering: .acquiring) {
+            let result = try source.next { bytes, length, time in
+                newestPacket = time.microseconds
+                extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
+            }
+            switch result {
+            case .packet:
+                if batch.count >= batchSize || (isLive && abs(newestPacket - lastFlush) >= maxDelay) { try flush() }
+            case .timeout:
+                try flush()
+                if let stats = source.statistics() { metrics?.recordDrops(stats) }
+            case .end: return
+            }
+        }
+    }
+
+    /// Ends every flow and connection, publishes what is left and waits for the sink.
+    mutating func finish() throws {
+        extractor.finish(into: &batch)
+        try flushAndWait()
+    }
+
+    mutating func flushAndWait() throws {
+        try flush()
+        _ = try awaitInFlight()
+    }
+
+    /// Records the counters since the last batch went and returns them all.
+    mutating func recordCounters() -> CaptureCounters {
         metrics?.record(extractor.counters, since: published)
-        return (extractor.counters, nil)
+        published = extractor.counters
+        return extractor.counters
+    }
+
+    /// Waits for the batch in flight; returns it, emptied, for reuse.
+    private mutating func awaitInFlight() throws -> ObservationBatch? {
+        guard let publication = inFlight else { return nil }
+        inFlight = nil
+        return try publication.wait()
+    }
+
+    /// Hands the batch to the sink (after the one in flight is done) and starts filling the returned one.
+    private mutating func flush() throws {
+        guard !batch.isEmpty else { return }
+        var full = try awaitInFlight() ?? ObservationBatch()
+        swap(&full, &batch)
+        inFlight = Publication(full, to: sink)
+        lastFlush = newestPacket
+        _ = recordCounters()
     }
 }
 

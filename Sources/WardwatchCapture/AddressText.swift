@@ -36,7 +36,7 @@ extension ObservationBatch {
         let key = mac.map(AddressText.mac) ?? .ip(ip)
         append(key: key, time: time) { w in
             Observation.writeJSON(
-                to: &w, kind: kind, deviceKey: key, time: time, sensorId: sensor.sensorId, site: sensor.site,
+                to: &w, kind: kind, deviceKey: key, time: time, sensorId: sensor.sensorIdJSON, site: sensor.siteJSON,
                 vlan: vlan.map(Int.init), sourceMAC: mac.map(AddressText.mac), sourceIP: AddressText.ip(ip),
                 payload: payload)
         }
@@ -45,7 +45,9 @@ extension ObservationBatch {
 
 extension ConnectionEndpoints {
     /// Writes the endpoints of a connection seen from `local`, addresses straight from their bits.
-    static func writeJSON(to w: inout JSONWriter, transport: String, local: FlowEndpoint, remote: FlowEndpoint) {
+    static func writeJSON<Transport: JSONValue>(
+        to w: inout JSONWriter, transport: Transport, local: FlowEndpoint, remote: FlowEndpoint
+    ) {
         writeJSON(
             to: &w, transport: transport, localIp: AddressText.ip(local.address), localPort: Int(local.port),
             remoteIp: AddressText.ip(remote.address), remotePort: Int(remote.port))

@@ -101,10 +101,11 @@ struct CertificateCache {
 
 /// A SYN signature's texts, made once per distinct signature: hosts open many connections with the same stack.
 struct SignatureTextCache {
+    /// As JSON, encoded once per distinct signature.
     struct Texts {
-        var signature: String
-        var options: [String]
-        var quirks: [String]
+        var signature: EncodedJSON
+        var options: EncodedJSON
+        var quirks: EncodedJSON
     }
 
     private var texts = BoundedMemo<P0fSignature, Texts>(capacity: 4096)
@@ -112,8 +113,8 @@ struct SignatureTextCache {
     mutating func texts(_ signature: P0fSignature) -> Texts {
         texts.value(for: signature) {
             Texts(
-                signature: signature.description, options: signature.layout.map(\.description),
-                quirks: signature.quirks.description.split(separator: ",").map(String.init))
+                signature: EncodedJSON(signature.description), options: EncodedJSON(signature.layout.map(\.description)),
+                quirks: EncodedJSON(signature.quirks.description.split(separator: ",").map(String.init)))
         }
     }
 }

@@ -39,6 +39,8 @@ struct ConnectionAnalyzer {
     var synMSS: UInt16 = 0
 
     static let timestampBatch = 64
+    /// The SYN sender's role, as JSON.
+    static let roles = (client: EncodedJSON("client"), server: EncodedJSON("server"))
 
     init(client: FlowEndpoint, server: FlowEndpoint) {
         self.client = client
@@ -69,7 +71,7 @@ struct ConnectionAnalyzer {
                 let texts = caches.signatures.texts(signature)
                 appendObservation(.tcpSyn, d, sensor: sensor, context: context, into: &output) { w, connection in
                     TCPSynObservation.writeJSON(
-                        to: &w, role: signature.kind == .syn ? "client" : "server", signature: texts.signature,
+                        to: &w, role: signature.kind == .syn ? Self.roles.client : Self.roles.server, signature: texts.signature,
                         ttl: Int(signature.ttl), window: Int(signature.window), mss: tcp.maximumSegmentSize.map(Int.init),
                         windowScale: tcp.windowScale.map(Int.init), options: texts.options, quirks: texts.quirks,
                         connection: connection)
@@ -107,7 +109,7 @@ struct ConnectionAnalyzer {
     ) {
         let (local, remote) = d == 0 ? (client, server) : (server, client)
         func connection(_ w: inout JSONWriter) {
-            ConnectionEndpoints.writeJSON(to: &w, transport: "tcp", local: local, remote: remote)
+            ConnectionEndpoints.writeJSON(to: &w, transport: ObservationExtractor.transports.tcp, local: local, remote: remote)
         }
         output.append(
             kind, mac: directions[d].mac, ip: local.address, vlan: context.vlan, time: context.time, sensor: sensor

@@ -23,11 +23,17 @@ public struct CaptureCounters: Sendable, Equatable {
 
 /// Identifies the sensor in every observation.
 public struct SensorIdentity: Sendable, Equatable {
-    public var sensorId: String
-    public var site: String
+    public let sensorId: String
+    public let site: String
+    /// Both as JSON strings, encoded once for every observation the capture writes.
+    let sensorIdJSON: EncodedJSON
+    let siteJSON: EncodedJSON
+
     public init(sensorId: String, site: String) {
         self.sensorId = sensorId
         self.site = site
+        sensorIdJSON = EncodedJSON(sensorId)
+        siteJSON = EncodedJSON(site)
     }
 }
 
@@ -376,19 +382,21 @@ public struct ObservationExtractor: Sendable {
         }
     }
 
-    /// The names of the TCP flag bits set, for each flags byte: made once, shared by every flow observation.
-    static let flagNames: [[String]] = (0..<256).map { f in
+    /// The list of TCP flag names set in each flags byte, as JSON: made once, written into every flow observation.
+    static let flagLists: [EncodedJSON] = (0..<256).map { f in
         let names = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"]
-        return (0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] }
+        return EncodedJSON((0..<8).filter { f & (1 << $0) != 0 }.map { names[$0] })
     }
+    static let noFlags = EncodedJSON([String]())
+    static let transports = (tcp: EncodedJSON("tcp"), udp: EncodedJSON("udp"), icmp: EncodedJSON("icmp"), icmpv6: EncodedJSON("icmpv6"))
 
     /// Appends a flow summary's observation, written straight from the summary.
     private func appendFlow(_ summary: FlowSummary, into output: inout ObservationBatch) {
         let transport = switch summary.transport {
-        case IPProtocolNumber.tcp: "tcp"
-        case IPProtocolNumber.icmp: "icmp"
-        case IPProtocolNumber.icmpv6: "icmpv6"
-        default: "udp"
+        case IPProtocolNumber.tcp: Self.transports.tcp
+        case IPProtocolNumber.icmp: Self.transports.icmp
+        case IPProtocolNumber.icmpv6: Self.transports.icmpv6
+        default: Self.transports.udp
         }
         let isTCP = summary.transport == IPProtocolNumber.tcp
         output.append(
@@ -398,8 +406,8 @@ public struct ObservationExtractor: Sendable {
             FlowObservation.writeJSON(
                 to: &w, packetsOut: summary.packetsOut, packetsIn: summary.packetsIn, bytesOut: summary.bytesOut,
                 bytesIn: summary.bytesIn, firstTime: summary.firstTime, lastTime: summary.lastTime,
-                tcpFlagsOut: isTCP ? Self.flagNames[Int(summary.tcpFlagsOut)] : [],
-                tcpFlagsIn: isTCP ? Self.flagNames[Int(summary.tcpFlagsIn)] : [],
+                tcpFlagsOut: isTCP ? Self.flagLists[Int(summary.tcpFlagsOut)] : Self.noFlags,
+                tcpFlagsIn: isTCP ? Self.flagLists[Int(summary.tcpFlagsIn)] : Self.noFlags,
                 applicationProtocols: summary.applicationProtocols, endReason: summary.reason.rawValue
             ) { w in
                 ConnectionEndpoints.writeJSON(to: &w, transport: transport, local: summary.initiator, remote: summary.responder)

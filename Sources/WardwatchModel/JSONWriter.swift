@@ -64,6 +64,24 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         needsComma = true
     }
 
+    /// Writes a value already encoded as JSON (see `EncodedJSON`): its bytes as they are.
+    @inline(__always)
+    public mutating func encoded(_ json: UnsafeRawBufferPointer) {
+        separator()
+        bytes.append(json)
+        needsComma = true
+    }
+
+    /// Writes a JSON string whose text is a plain constant (no character that needs escaping).
+    @inline(__always)
+    public mutating func plainString(_ text: StaticString) {
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        raw(text)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     // MARK: Structure
 
     @inline(__always)

@@ -15,8 +15,42 @@ extension String: JSONText {
     public func appendRaw(to w: inout JSONWriter) { w.appendRaw(self) }
 }
 
+/// A value that writes itself as one JSON value: a text as a string, a list of texts as an array, or an
+/// `EncodedJSON` as the bytes it was encoded to once.
+public protocol JSONValue {
+    func writeJSON(to w: inout JSONWriter)
+}
+
+extension String: JSONValue {
+    public func writeJSON(to w: inout JSONWriter) { w.string(self) }
+}
+
+extension Array: JSONValue where Element == String {
+    public func writeJSON(to w: inout JSONWriter) { w.stringArray(self) }
+}
+
+/// A string or list of strings encoded to JSON once and written as those bytes, for what many observations repeat
+/// (the sensor's id and site, TCP flag lists, a SYN signature's texts): no escaping or array walk per observation.
+public struct EncodedJSON: JSONValue, Sendable, Hashable {
+    public let bytes: [UInt8]
+
+    public init(_ text: String) {
+        var w = JSONWriter(capacity: text.utf8.count + 8)
+        w.string(text)
+        bytes = w.written
+    }
+
+    public init(_ texts: [String]) {
+        var w = JSONWriter(capacity: 64)
+        w.stringArray(texts)
+        bytes = w.written
+    }
+
+    public func writeJSON(to w: inout JSONWriter) { bytes.withUnsafeBytes { w.encoded($0) } }
+}
+
 extension Observation.Kind {
-    /// The member the payload is written under.
+    /// The member the payload is written under, which is also the kind's name (its raw value; tested).
     var payloadKey: StaticString {
         switch self {
         case .dhcp: "dhcp"
@@ -112,8 +146,8 @@ extension Observation {
     /// (of `kind`) as `payload` writes it, placed among them in key order. What `writeJSON(to:)` writes for the same
     /// parts, byte for byte.
     @inline(__always)
-    public static func writeJSON<Key: JSONText, MAC: JSONText, IP: JSONText>(
-        to w: inout JSONWriter, kind: Kind, deviceKey: Key, time: EventTime, sensorId: String, site: String,
+    public static func writeJSON<Key: JSONText, MAC: JSONText, IP: JSONText, Sensor: JSONValue, Site: JSONValue>(
+        to w: inout JSONWriter, kind: Kind, deviceKey: Key, time: EventTime, sensorId: Sensor, site: Site,
         vlan: Int?, sourceMAC: MAC?, sourceIP: IP?, payload: (inout JSONWriter) -> Void
     ) {
         writeEnvelope(
@@ -123,8 +157,8 @@ extension Observation {
 
     /// The envelope around a payload of `payloadKind` (none when nil), which `kind` names in a valid observation.
     @inline(__always)
-    static func writeEnvelope<Key: JSONText, MAC: JSONText, IP: JSONText>(
-        to w: inout JSONWriter, kind: Kind, deviceKey: Key, time: EventTime, sensorId: String, site: String,
+    static func writeEnvelope<Key: JSONText, MAC: JSONText, IP: JSONText, Sensor: JSONValue, Site: JSONValue>(
+        to w: inout JSONWriter, kind: Kind, deviceKey: Key, time: EventTime, sensorId: Sensor, site: Site,
         vlan: Int?, sourceMAC: MAC?, sourceIP: IP?, schemaVersion: Int, payloadKind: Kind?,
         payload: (inout JSONWriter) -> Void
     ) {
@@ -137,11 +171,11 @@ extension Observation {
         if slot == 0 { writePayload(&w) }
         w.key("device_key"); deviceKey.writeJSONString(to: &w)
         if slot == 1 { writePayload(&w) }
-        w.key("kind"); w.string(kind.rawValue)
+        w.key("kind"); w.plainString(kind.payloadKey)
         if slot == 2 { writePayload(&w) }
         w.key("schema_version"); w.int(schemaVersion)
-        w.key("sensor_id"); w.string(sensorId)
-        w.key("site"); w.string(site)
+        w.key("sensor_id"); sensorId.writeJSON(to: &w)
+        w.key("site"); site.writeJSON(to: &w)
         w.key("source")
         w.beginObject()
         if let sourceIP { w.key("ip"); sourceIP.writeJSONString(to: &w) }
@@ -215,15 +249,15 @@ extension ConnectionEndpoints {
 
     /// Writes connection endpoints from their parts.
     @inline(__always)
-    public static func writeJSON<IP: JSONText>(
-        to w: inout JSONWriter, transport: String, localIp: IP, localPort: Int, remoteIp: IP, remotePort: Int
+    public static func writeJSON<IP: JSONText, Transport: JSONValue>(
+        to w: inout JSONWriter, transport: Transport, localIp: IP, localPort: Int, remoteIp: IP, remotePort: Int
     ) {
         w.beginObject()
         w.key("local_ip"); localIp.writeJSONString(to: &w)
         w.key("local_port"); w.int(localPort)
         w.key("remote_ip"); remoteIp.writeJSONString(to: &w)
         w.key("remote_port"); w.int(remotePort)
-        w.key("transport"); w.string(transport)
+        w.key("transport"); transport.writeJSON(to: &w)
         w.endObject()
     }
 }
@@ -237,17 +271,17 @@ extension TCPSynObservation {
 
     /// Writes a SYN observation's payload from its parts; `connection` writes its endpoints.
     @inline(__always)
-    public static func writeJSON(
-        to w: inout JSONWriter, role: String, signature: String, ttl: Int, window: Int, mss: Int?, windowScale: Int?,
-        options: [String], quirks: [String], connection: (inout JSONWriter) -> Void
+    public static func writeJSON<Role: JSONValue, Text: JSONValue, List: JSONValue>(
+        to w: inout JSONWriter, role: Role, signature: Text, ttl: Int, window: Int, mss: Int?, windowScale: Int?,
+        options: List, quirks: List, connection: (inout JSONWriter) -> Void
     ) {
         w.beginObject()
         w.key("connection"); connection(&w)
         w.member("mss", mss)
-        w.key("options"); w.stringArray(options)
-        w.key("quirks"); w.stringArray(quirks)
-        w.key("role"); w.string(role)
-        w.key("signature"); w.string(signature)
+        w.key("options"); options.writeJSON(to: &w)
+        w.key("quirks"); quirks.writeJSON(to: &w)
+        w.key("role"); role.writeJSON(to: &w)
+        w.key("signature"); signature.writeJSON(to: &w)
         w.key("ttl"); w.int(ttl)
         w.key("window"); w.int(window)
         w.member("window_scale", windowScale)
@@ -452,23 +486,23 @@ extension FlowObservation {
 
     /// Writes a flow observation's payload from its parts; `connection` writes its endpoints.
     @inline(__always)
-    public static func writeJSON(
+    public static func writeJSON<Flags: JSONValue, Reason: JSONValue>(
         to w: inout JSONWriter, packetsOut: Int, packetsIn: Int, bytesOut: Int, bytesIn: Int, firstTime: EventTime,
-        lastTime: EventTime, tcpFlagsOut: [String], tcpFlagsIn: [String], applicationProtocols: [String],
-        endReason: String, connection: (inout JSONWriter) -> Void
+        lastTime: EventTime, tcpFlagsOut: Flags, tcpFlagsIn: Flags, applicationProtocols: [String],
+        endReason: Reason, connection: (inout JSONWriter) -> Void
     ) {
         w.beginObject()
         w.key("application_protocols"); w.stringArray(applicationProtocols)
         w.key("bytes_in"); w.int(bytesIn)
         w.key("bytes_out"); w.int(bytesOut)
         w.key("connection"); connection(&w)
-        w.key("end_reason"); w.string(endReason)
+        w.key("end_reason"); endReason.writeJSON(to: &w)
         w.key("first_time"); w.time(firstTime)
         w.key("last_time"); w.time(lastTime)
         w.key("packets_in"); w.int(packetsIn)
         w.key("packets_out"); w.int(packetsOut)
-        w.key("tcp_flags_in"); w.stringArray(tcpFlagsIn)
-        w.key("tcp_flags_out"); w.stringArray(tcpFlagsOut)
+        w.key("tcp_flags_in"); tcpFlagsIn.writeJSON(to: &w)
+        w.key("tcp_flags_out"); tcpFlagsOut.writeJSON(to: &w)
         w.endObject()
     }
 }

@@ -220,6 +220,44 @@ struct JSONWriterTests {
         #expect(try Self.expectIdentical(observations, "escapes") == observations.count)
     }
 
+    @Test("every kind's name, and texts encoded once (EncodedJSON), are written as the Codable encoder writes them")
+    func kindsAndEncodedTexts() throws {
+        var all = ""
+        for byte in UInt8(0)...0x7F { all.unicodeScalars.append(Unicode.Scalar(byte)) }
+        let texts = [all, "", "vm", "é 中文 😀", "a/b\\c\"d"]
+        var observations: [Observation] = []
+        for (index, kind) in Observation.Kind.allCases.enumerated() {
+            let text = texts[index % texts.count]
+            observations.append(Observation(
+                kind: kind, deviceKey: "k", time: EventTime(microseconds: 1), sensorId: text, site: text, vlan: nil,
+                source: .init(mac: nil, ip: nil)))
+        }
+        #expect(try Self.expectIdentical(observations, "kinds") == Observation.Kind.allCases.count)
+        // Through the parts writer, the sensor's texts encoded once write what the texts themselves write.
+        for observation in observations {
+            var encoded = JSONWriter()
+            var plain = JSONWriter()
+            Observation.writeJSON(
+                to: &encoded, kind: observation.kind, deviceKey: observation.deviceKey, time: observation.time,
+                sensorId: EncodedJSON(observation.sensorId), site: EncodedJSON(observation.site), vlan: nil,
+                sourceMAC: String?.none, sourceIP: String?.none) { w in w.beginObject(); w.endObject() }
+            Observation.writeJSON(
+                to: &plain, kind: observation.kind, deviceKey: observation.deviceKey, time: observation.time,
+                sensorId: observation.sensorId, site: observation.site, vlan: nil,
+                sourceMAC: String?.none, sourceIP: String?.none) { w in w.beginObject(); w.endObject() }
+            #expect(encoded.written == plain.written, "\(observation.kind)")
+            #expect(String(decoding: encoded.written, as: UTF8.self).contains("\"kind\":\"\(observation.kind.rawValue)\""))
+        }
+        for list in [[], texts, [all, all]] {
+            var expected = JSONWriter()
+            expected.stringArray(list)
+            var encoded = JSONWriter()
+            EncodedJSON(list).writeJSON(to: &encoded)
+            #expect(encoded.written == expected.written)
+            #expect(try JSONDecoder().decode([String].self, from: Data(encoded.written)) == list)
+        }
+    }
+
     @Test("the writer's buffer is reused across records")
     func reuse() throws {
         let observations = try Self.allObservations(Fixtures.wardSample)

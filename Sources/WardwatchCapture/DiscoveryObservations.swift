@@ -109,25 +109,69 @@ enum DiscoveryObservations {
         }
     }
 
-    static func dns(_ message: DNSMessage) -> DNSObservation {
-        func value(_ record: DNSMessage.ResourceRecord) -> String {
-            switch record.data {
-            case .a, .aaaa: record.addressText ?? ""
-            case .ptr(let name), .cname(let name), .ns(let name): name
-            case .srv(let priority, let weight, let port, let target): "\(priority) \(weight) \(port) \(target)"
-            case .txt(let strings): strings.joined(separator: " ")
-            case .hinfo(let cpu, let os): "\(cpu) \(os)"
-            case .other: ""
-            }
+    /// A record's value as the observation shows it: the address, the target name, or the data in words.
+    static func dnsValue(_ record: borrowing DNSMessage.ResourceRecord) -> String {
+        switch record.data {
+        case .a, .aaaa: record.addressText ?? ""
+        case .ptr(let name), .cname(let name), .ns(let name): name
+        case .srv(let priority, let weight, let port, let target): "\(priority) \(weight) \(port) \(target)"
+        case .txt(let strings): strings.joined(separator: " ")
+        case .hinfo(let cpu, let os): "\(cpu) \(os)"
+        case .other: ""
         }
+    }
+
+    static func dns(_ message: DNSMessage) -> DNSObservation {
         var answers: [DNSObservation.Record] = []
         answers.reserveCapacity(message.answers.count + message.authorities.count + message.additionals.count)
-        message.forEachRecord { answers.append(.init(name: $0.name, type: typeName($0.type), value: value($0))) }
+        message.forEachRecord { answers.append(.init(name: $0.name, type: typeName($0.type), value: dnsValue($0))) }
         return DNSObservation(
             response: message.isResponse,
             questions: message.questions.map { .init(name: $0.name, type: typeName($0.type), value: "") },
             answers: answers,
             modelFields: message.modelTXTFields.map { KeyValue($0.key, $0.value) })
+    }
+
+    /// Writes the payload `dns(_:)` makes, straight from the message: no records in between, and A record
+    /// addresses formatted in place (tests compare the bytes with the Codable encoder's on every shared capture).
+    static func writeDNS(_ message: DNSMessage, to w: inout JSONWriter) {
+        w.beginObject()
+        w.key("answers")
+        w.beginArray()
+        message.forEachRecord { record in
+            w.beginObject()
+            w.key("name"); w.string(record.name)
+            w.key("type"); w.string(typeName(record.type))
+            w.key("value")
+            if case .a(let address) = record.data {
+                AddressText.ip(FlowAddress(address)).writeJSONString(to: &w)
+            } else {
+                w.string(dnsValue(record))
+            }
+            w.endObject()
+        }
+        w.endArray()
+        w.key("model_fields")
+        w.beginArray()
+        for field in message.modelTXTFields {
+            w.beginObject()
+            w.key("key"); w.string(field.key)
+            w.key("value"); w.string(field.value)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("questions")
+        w.beginArray()
+        for question in message.questions {
+            w.beginObject()
+            w.key("name"); w.string(question.name)
+            w.key("type"); w.string(typeName(question.type))
+            w.key("value"); w.plainString("")
+            w.endObject()
+        }
+        w.endArray()
+        w.key("response"); w.bool(message.isResponse)
+        w.endObject()
     }
 
     static func ssdp(_ message: SSDPMessage) -> SSDPObservation {

@@ -456,9 +456,9 @@ public struct ObservationExtractor: Sendable {
                     o.mdns = DiscoveryObservations.dns(message)
                     announce(o, rawKey: raw.key, time: time, into: &output)
                 } else {
-                    var o = sourced(.dns)
-                    o.dns = DiscoveryObservations.dns(message)
-                    output.append(o)
+                    output.append(.dns, mac: frame.source, ip: ip.source, vlan: frame.innermostVLAN, time: time, sensor: sensor) { w in
+                        DiscoveryObservations.writeDNS(message, to: &w)
+                    }
                 }
             case .failure:
                 cut ? (counters.snapTruncated += 1) : counters.malformed(either(5353) ? "mdns" : "dns")

@@ -119,11 +119,7 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     /// Writes `"name":`. `name` is a plain key (no character that needs escaping), given in sorted order.
     @inline(__always)
     public mutating func key(_ name: StaticString) {
-        separator()
-        bytes.append(UInt8(ascii: "\""))
-        raw(name)
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        bytes.appendKey(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), comma: needsComma)
         needsComma = false
     }
 
@@ -378,6 +374,35 @@ struct ByteBuffer: ~Copyable {
             target.copyMemory(from: source, byteCount: n)
         }
         count += n
+    }
+
+    /// Appends `"name":`, after a comma when `comma`: one room check for the whole key (keys are most of the
+    /// appends).
+    @inline(__always)
+    mutating func appendKey(_ name: UnsafeRawBufferPointer, comma: Bool) {
+        let n = name.count
+        if count + n + 4 > capacity { grow(to: count + n + 4) }
+        var target = base + count
+        if comma {
+            target[0] = UInt8(ascii: ",")
+            target += 1
+        }
+        target[0] = UInt8(ascii: "\"")
+        let text = UnsafeMutableRawPointer(target + 1)
+        if let source = name.baseAddress {
+            if n >= 8 && n <= 16 {
+                text.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
+                (text + n - 8).storeBytes(of: (source + n - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
+            } else if n >= 4 && n < 8 {
+                text.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+                (text + n - 4).storeBytes(of: (source + n - 4).loadUnaligned(as: UInt32.self), as: UInt32.self)
+            } else {
+                text.copyMemory(from: source, byteCount: n)
+            }
+        }
+        target[n + 1] = UInt8(ascii: "\"")
+        target[n + 2] = UInt8(ascii: ":")
+        count = target + n + 3 - base
     }
 
     /// Appends what `body` writes at the end (at most `maxLength` bytes) and counts.

@@ -213,10 +213,9 @@ struct ConnectionAnalyzer {
                 }
             case .http:
                 if let head = HTTPHead.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
-                    var observation = base(d, sensor: sensor, context: context)
-                    observation.kind = .http
-                    observation.http = DiscoveryObservations.http(head, endpoints(d))
-                    output.append(observation)
+                    appendObservation(.http, d, sensor: sensor, context: context, into: &output) { w, connection in
+                        DiscoveryObservations.writeHTTP(head, to: &w, connection: connection)
+                    }
                     finish(d)
                     return "http"
                 } else if buffer.count >= 16384 {
@@ -229,15 +228,20 @@ struct ConnectionAnalyzer {
         }
     }
 
-    /// Appends a `tls_client_hello` observation of a hello direction `d` sent.
+    /// Appends a `tls_client_hello` observation of a hello direction `d` sent, written from the hello.
     mutating func observeClientHello(
         _ hello: TLSClientHello, _ d: Int, sensor: SensorIdentity, context: PacketContext, ja4: inout JA4Cache,
         into output: inout ObservationBatch
     ) {
-        var observation = base(d, sensor: sensor, context: context)
-        observation.kind = .tlsClientHello
-        observation.tlsClientHello = Self.clientHello(hello, endpoints(d), ja4: &ja4)
-        output.append(observation)
+        let extensionTypes = hello.extensionTypes
+        let fingerprint = ja4.fingerprint(hello, extensionTypes: extensionTypes)
+        appendObservation(.tlsClientHello, d, sensor: sensor, context: context, into: &output) { w, connection in
+            TLSClientHelloObservation.writeJSON(
+                to: &w, alpn: hello.alpnProtocolNames, cipherSuites: hello.cipherSuites, extensions: extensionTypes,
+                ja4: fingerprint, serverName: hello.serverName.flatMap { $0.isEmpty ? nil : $0 },
+                signatureAlgorithms: hello.signatureAlgorithms, supportedVersions: hello.supportedVersions,
+                connection: connection)
+        }
     }
 
     mutating func finish(_ d: Int) {
@@ -269,18 +273,6 @@ struct ConnectionAnalyzer {
             return DICOMUpperLayer.detect(buffer) ? .dicom : .done
         }
         return .done
-    }
-
-    static func clientHello(
-        _ hello: TLSClientHello, _ endpoints: ConnectionEndpoints, ja4: inout JA4Cache
-    ) -> TLSClientHelloObservation {
-        let extensionTypes = hello.extensionTypes
-        return TLSClientHelloObservation(
-            connection: endpoints, ja4: ja4.fingerprint(hello, extensionTypes: extensionTypes),
-            serverName: hello.serverName.flatMap { $0.isEmpty ? nil : $0 },
-            alpn: hello.alpnProtocolNames, supportedVersions: hello.supportedVersions.map(Int.init),
-            cipherSuites: hello.cipherSuites.map(Int.init), extensions: extensionTypes.map(Int.init),
-            signatureAlgorithms: hello.signatureAlgorithms.map(Int.init))
     }
 
     static func dicom(_ pdu: DICOMUpperLayer.PDU, _ endpoints: ConnectionEndpoints) -> DICOMAssociationObservation {

@@ -204,10 +204,12 @@ enum DiscoveryObservations {
             xaddrs: endpoint?.xAddrs ?? [], metadataVersion: endpoint?.metadataVersion.map(Int.init))
     }
 
-    static func http(_ head: HTTPHead, _ endpoints: ConnectionEndpoints) -> HTTPObservation {
-        HTTPObservation(
-            connection: endpoints, direction: head.isRequest ? "request" : "response", method: nonEmpty(head.method),
+    /// Writes an `http` payload from a message head; `connection` writes its endpoints.
+    static func writeHTTP(_ head: HTTPHead, to w: inout JSONWriter, connection: (inout JSONWriter) -> Void) {
+        HTTPObservation.writeJSON(
+            to: &w, direction: head.isRequest ? "request" : "response", method: nonEmpty(head.method),
             host: nonEmpty(head.host), path: head.isRequest ? nonEmpty(head.path) ?? "/" : nil,
-            status: head.isRequest ? nil : head.statusCode, userAgent: nonEmpty(head.userAgent), server: nonEmpty(head.server))
+            status: head.isRequest ? nil : head.statusCode, userAgent: nonEmpty(head.userAgent), server: nonEmpty(head.server),
+            connection: connection)
     }
 }

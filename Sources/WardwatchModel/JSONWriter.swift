@@ -215,6 +215,13 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         endArray()
     }
 
+    /// An array of integers of any width (code points as a decoder holds them), written as `intArray` would.
+    public mutating func integerArray<Numbers: Sequence>(_ values: Numbers) where Numbers.Element: BinaryInteger {
+        beginArray()
+        for value in values { int64(Int64(value)) }
+        endArray()
+    }
+
     // MARK: Optional members: nothing at all when absent, as the synthesized Codable conformances do.
 
     @inline(__always)

@@ -318,15 +318,28 @@ extension TCPTimestampsObservation {
 
 extension TLSClientHelloObservation {
     func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(
+            to: &w, alpn: alpn, cipherSuites: cipherSuites, extensions: extensions, ja4: ja4, serverName: serverName,
+            signatureAlgorithms: signatureAlgorithms, supportedVersions: supportedVersions, connection: connection.writeJSON)
+    }
+
+    /// Writes a ClientHello observation's payload from its parts (the code points as the hello holds them);
+    /// `connection` writes its endpoints.
+    @inline(__always)
+    public static func writeJSON<Numbers: Sequence>(
+        to w: inout JSONWriter, alpn: [String], cipherSuites: Numbers, extensions: Numbers, ja4: String,
+        serverName: String?, signatureAlgorithms: Numbers, supportedVersions: Numbers,
+        connection: (inout JSONWriter) -> Void
+    ) where Numbers.Element: BinaryInteger {
         w.beginObject()
         w.key("alpn"); w.stringArray(alpn)
-        w.key("cipher_suites"); w.intArray(cipherSuites)
-        w.key("connection"); connection.writeJSON(to: &w)
-        w.key("extensions"); w.intArray(extensions)
+        w.key("cipher_suites"); w.integerArray(cipherSuites)
+        w.key("connection"); connection(&w)
+        w.key("extensions"); w.integerArray(extensions)
         w.key("ja4"); w.string(ja4)
         w.member("server_name", serverName)
-        w.key("signature_algorithms"); w.intArray(signatureAlgorithms)
-        w.key("supported_versions"); w.intArray(supportedVersions)
+        w.key("signature_algorithms"); w.integerArray(signatureAlgorithms)
+        w.key("supported_versions"); w.integerArray(supportedVersions)
         w.endObject()
     }
 }
@@ -351,8 +364,19 @@ extension TLSCertificateObservation {
 
 extension HTTPObservation {
     func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(
+            to: &w, direction: direction, method: method, host: host, path: path, status: status, userAgent: userAgent,
+            server: server, connection: connection.writeJSON)
+    }
+
+    /// Writes an HTTP observation's payload from its parts; `connection` writes its endpoints.
+    @inline(__always)
+    public static func writeJSON(
+        to w: inout JSONWriter, direction: String, method: String?, host: String?, path: String?, status: Int?,
+        userAgent: String?, server: String?, connection: (inout JSONWriter) -> Void
+    ) {
         w.beginObject()
-        w.key("connection"); connection.writeJSON(to: &w)
+        w.key("connection"); connection(&w)
         w.key("direction"); w.string(direction)
         w.member("host", host)
         w.member("method", method)

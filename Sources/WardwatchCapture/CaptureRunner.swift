@@ -111,6 +111,7 @@ private struct ReadLoop: ~Copyable {
     mutating func read(_ source: PcapSource, until stop: borrowing Atomic<Bool>) throws {
         let linkType = source.linkType
         let isLive = source.isLive
+        var packets = 0
         while !stop.load(ordering: .acquiring) {
             let result = try source.next { bytes, length, time in
                 newestPacket = time.microseconds
@@ -118,6 +119,8 @@ private struct ReadLoop: ~Copyable {
             }
             switch result {
             case .packet:
+                packets &+= 1
+                if packets & 0x3FFF == 0 { source.releaseRead() }
                 if batch.count >= batchSize || (isLive && abs(newestPacket - lastFlush) >= maxDelay) { try flush() }
             case .timeout:
                 try flush()

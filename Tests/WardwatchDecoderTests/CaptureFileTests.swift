@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import WardwatchCapture
+import WardwatchModel
+
+@Suite("Capture files")
+struct CaptureFileTests {
+    /// Every packet of a source: its captured bytes, wire length and time.
+    static func packets(of source: PcapSource) throws -> [(bytes: [UInt8], length: Int, time: EventTime)] {
+        var packets: [(bytes: [UInt8], length: Int, time: EventTime)] = []
+        while try source.next({ bytes, length, time in packets.append((Array(bytes), length, time)) }) == .packet {
+            if packets.count % 7 == 0 { source.releaseRead() }
+        }
+        return packets
+    }
+
+    @Test("a regular file is read from memory, a pipe through read calls, and both give the same packets")
+    func mappedAndPiped() throws {
+        let mapped = try PcapSource(file: Fixtures.wardSample)
+        #expect(mapped.isMapped)
+        let fromMemory = try Self.packets(of: mapped)
+        #expect(fromMemory.count > 50)
+
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("capture-fifo-\(getpid())").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let contents = try Data(contentsOf: URL(fileURLWithPath: Fixtures.wardSample))
+        let writer = Thread {
+            guard let out = FileHandle(forWritingAtPath: fifo) else { return }
+            out.write(contents)
+            try? out.close()
+        }
+        writer.start()
+        let piped = try PcapSource(file: fifo)
+        #expect(!piped.isMapped)
+        let fromPipe = try Self.packets(of: piped)
+        #expect(fromPipe.count == fromMemory.count)
+        #expect(zip(fromPipe, fromMemory).allSatisfy { $0.bytes == $1.bytes && $0.length == $1.length && $0.time == $1.time })
+    }
+
+    @Test("a truncated file read from memory ends with an error naming it, after the packets before the cut")
+    func truncatedMapped() throws {
+        let contents = try Data(contentsOf: URL(fileURLWithPath: Fixtures.wardSample))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("truncated-\(getpid()).pcap").path
+        try contents.prefix(contents.count / 2).write(to: URL(fileURLWithPath: path))
+        defer { unlink(path) }
+        let source = try PcapSource(file: path)
+        #expect(source.isMapped)
+        var count = 0
+        let error = #expect(throws: CaptureError.self) {
+            while try source.next({ _, _, _ in count += 1 }) == .packet {}
+        }
+        #expect(count > 10)
+        #expect(error?.description.contains(path) == true)
+        #expect(error?.description.contains("truncated") == true)
+    }
+
+    @Test("an empty file and a directory are one-line errors naming them")
+    func emptyAndDirectory() throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(getpid()).pcap").path
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        defer { unlink(empty) }
+        for path in [empty, FileManager.default.temporaryDirectory.path] {
+            let error = #expect(throws: CaptureError.self) { _ = try PcapSource(file: path) }
+            #expect(error?.description.contains(path) == true)
+            #expect(error?.description.contains("\n") == false)
+        }
+    }
+}

@@ -12,10 +12,8 @@ import WardwatchProcessing
 struct ScalingTests {
     @Test("kill -9 one of three instances mid-stream, add another later: every device's state equals a single-instance run")
     func killAndJoin() async throws {
-        let port = Int.random(in: 20000...40000)
-        let broker = try Child(["broker", "--port", "\(port)", "--partitions", "12", "--log-level", "error"])
+        let (broker, port) = try await Child.broker(partitions: 12)
         defer { broker.signal(SIGKILL) }
-        try await broker.waitForOutput("bootstrap: 127.0.0.1:\(port)")
         let brokers = "127.0.0.1:\(port)"
         let kafka = KafkaConfiguration(bootstrapServers: brokers)
         let topics = TopicNames()

@@ -100,10 +100,8 @@ struct SkeletonTests {
 
     @Test("separate broker, capture and process processes: capture to alerts over loopback")
     func realProcesses() async throws {
-        let port = Int.random(in: 20000...40000)
-        let broker = try Child(["broker", "--port", "\(port)", "--partitions", "4", "--log-level", "error"])
+        let (broker, port) = try await Child.broker(partitions: 4)
         defer { broker.signal(SIGKILL) }
-        try await broker.waitForOutput("bootstrap: 127.0.0.1:\(port)")
         #expect(broker.stderr.contains("in-memory"))
         let brokers = "127.0.0.1:\(port)"
 

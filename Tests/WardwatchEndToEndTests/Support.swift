@@ -110,6 +110,27 @@ final class Child: @unchecked Sendable {
         }
     }
 
+    /// Starts `wardwatch broker` with `partitions` on a free port and returns it with the port. Ports are drawn
+    /// below Linux's ephemeral range (32768 and up, where other tests' client connections take theirs), and another
+    /// is tried when one is taken.
+    static func broker(partitions: Int) async throws -> (broker: Child, port: Int) {
+        var lastError: any Error = CLIError("no broker started")
+        for _ in 0..<8 {
+            let port = Int.random(in: 20000...32000)
+            let broker = try Child(["broker", "--port", "\(port)", "--partitions", "\(partitions)", "--log-level", "error"])
+            do {
+                try await broker.waitForOutput("bootstrap: 127.0.0.1:\(port)")
+                return (broker, port)
+            } catch {
+                broker.signal(SIGKILL)
+                _ = try? await broker.wait(timeout: .seconds(10))  // its whole standard error
+                guard broker.stderr.contains("already in use") else { throw error }
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
     /// Runs to completion and returns (status, stdout, stderr).
     static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (Int32, String, String) {
         let (status, out, err, _) = try await runTimed(arguments, timeout: timeout)

@@ -12,7 +12,9 @@ import WardwatchModel
 /// before it is decoded. A raw entry holds the time its content was last emitted (never later), so it never drops
 /// what the content table would emit. Both are bounded: when full, expired entries go, then everything (which can
 /// only cause an extra emission, never a missed one). The raw table is keyed by a fast digest of the packet and
-/// compares the bytes on a hit, so looking a packet up copies and allocates nothing.
+/// compares the bytes on a hit, so looking a packet up copies and allocates nothing. The content table is keyed by the
+/// content's 64-bit hash, which Swift seeds at random in each process: an attacker cannot aim a collision, and a chance
+/// one (about one in 10^10 for a full table) would hold back one changed announcement until the refresh interval.
 public struct AnnouncementFilter: Sendable {
     /// Microseconds of packet time; 0 emits every announcement.
     public let refreshInterval: Int64
@@ -21,7 +23,8 @@ public struct AnnouncementFilter: Sendable {
     /// Raw bytes kept at most.
     public let rawByteLimit: Int
 
-    private var emitted: [Observation: Int64] = [:]
+    /// When each content (by its seeded hash) was last emitted.
+    private var emitted: [Int: Int64] = [:]
     private var raw: [UInt64: RawEntry] = [:]
     private var rawBytes = 0
 
@@ -122,9 +125,8 @@ public struct AnnouncementFilter: Sendable {
             content.dhcpv6 = dhcpv6
         }
         let now = time.microseconds
-        // One hash of the content for a repeat and for a refresh (updated in place); a new content is hashed again to
-        // be inserted, as is a refresh when the table must be expired first.
-        let index = emitted.index(forKey: content)
+        let digest = content.hashValue
+        let index = emitted.index(forKey: digest)
         if let index {
             let last = emitted.values[index]
             if isFresh(last, at: time) {
@@ -138,7 +140,7 @@ public struct AnnouncementFilter: Sendable {
             }
         }
         if emitted.count >= capacity { expire(now) }
-        emitted[content] = now
+        emitted[digest] = now
         remember(key, emittedAt: now, now: now)
         return true
     }

@@ -367,8 +367,14 @@ struct ByteBuffer: ~Copyable {
         guard let source = bytes.baseAddress else { return }
         let n = bytes.count
         if count + n > capacity { grow(to: count + n) }
-        let target = UnsafeMutableRawPointer(base + count)
-        // Most appends are a few bytes (keys, numbers, addresses): two overlapping word copies instead of a call.
+        Self.copy(n, from: source, to: UnsafeMutableRawPointer(base + count))
+        count += n
+    }
+
+    /// Copies `n` bytes. Most appends are a few bytes (keys, numbers, addresses): two overlapping word copies
+    /// instead of a call to memmove.
+    @inline(__always)
+    private static func copy(_ n: Int, from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer) {
         if n >= 8 && n <= 16 {
             target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
             (target + n - 8).storeBytes(of: (source + n - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
@@ -380,7 +386,6 @@ struct ByteBuffer: ~Copyable {
         } else {
             target.copyMemory(from: source, byteCount: n)
         }
-        count += n
     }
 
     /// Appends `"name":`, after a comma when `comma`: one room check for the whole key (keys are most of the
@@ -395,18 +400,7 @@ struct ByteBuffer: ~Copyable {
             target += 1
         }
         target[0] = UInt8(ascii: "\"")
-        let text = UnsafeMutableRawPointer(target + 1)
-        if let source = name.baseAddress {
-            if n >= 8 && n <= 16 {
-                text.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-                (text + n - 8).storeBytes(of: (source + n - 8).loadUnaligned(as: UInt64.self), as: UInt64.self)
-            } else if n >= 4 && n < 8 {
-                text.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
-                (text + n - 4).storeBytes(of: (source + n - 4).loadUnaligned(as: UInt32.self), as: UInt32.self)
-            } else {
-                text.copyMemory(from: source, byteCount: n)
-            }
-        }
+        if let source = name.baseAddress { Self.copy(n, from: source, to: UnsafeMutableRawPointer(target + 1)) }
         target[n + 1] = UInt8(ascii: "\"")
         target[n + 2] = UInt8(ascii: ":")
         count = target + n + 3 - base

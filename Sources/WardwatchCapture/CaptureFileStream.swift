@@ -41,7 +41,11 @@ final class CaptureFileStream {
                 munmap(base, size)
             }
         }
-        if stream == nil { stream = fdopen(dup(fd), "rb") }
+        if stream == nil {
+            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)  // the stream's own descriptor: `fd` is closed on return
+            stream = copy >= 0 ? fdopen(copy, "rb") : nil
+            if stream == nil && copy >= 0 { close(copy) }
+        }
         guard let stream else {
             throw CaptureError("cannot open capture file \(path): \(String(cString: strerror(errno)))")
         }

@@ -171,7 +171,7 @@ struct CaptureBench: AsyncParsableCommand {
             // Read as wardwatch reads it (mapped, the pages handed back as it goes).
             while try source.next({ bytes, _, _ in sum &+= bytes.count }) == .packet {
                 packets &+= 1
-                if packets & 0x3FFF == 0 { source.releaseRead() }
+                if packets % PcapSource.releaseInterval == 0 { source.releaseRead() }
             }
             floor.append(seconds(ContinuousClock.now - start))
             precondition(sum > 0)

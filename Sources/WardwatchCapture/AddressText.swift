@@ -3,7 +3,7 @@ import WardwatchModel
 
 /// An address written as JSON text straight from its bits: the device keys and endpoints of the observations the
 /// capture writes most (flows, SYN signatures, timestamp samples) make no `String`.
-enum AddressText: JSONText {
+enum AddressText: JSONText, JSONValue {
     case mac(MACAddress)
     case ip(FlowAddress)
 
@@ -15,6 +15,8 @@ enum AddressText: JSONText {
         case .ip(let address): w.string(address.description)
         }
     }
+
+    func writeJSON(to w: inout JSONWriter) { writeJSONString(to: &w) }
 
     func appendRaw(to w: inout JSONWriter) {
         switch self {

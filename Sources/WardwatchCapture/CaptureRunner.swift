@@ -120,7 +120,7 @@ private struct ReadLoop: ~Copyable {
             switch result {
             case .packet:
                 packets &+= 1
-                if packets & 0x3FFF == 0 { source.releaseRead() }
+                if packets % PcapSource.releaseInterval == 0 { source.releaseRead() }
                 if batch.count >= batchSize || (isLive && abs(newestPacket - lastFlush) >= maxDelay) { try flush() }
             case .timeout:
                 try flush()

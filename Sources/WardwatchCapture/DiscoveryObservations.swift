@@ -135,43 +135,26 @@ enum DiscoveryObservations {
     /// Writes the payload `dns(_:)` makes, straight from the message: no records in between, and A record
     /// addresses formatted in place (tests compare the bytes with the Codable encoder's on every shared capture).
     static func writeDNS(_ message: DNSMessage, to w: inout JSONWriter) {
-        w.beginObject()
-        w.key("answers")
-        w.beginArray()
-        message.forEachRecord { record in
-            w.beginObject()
-            w.key("name"); w.string(record.name)
-            w.key("type"); w.string(typeName(record.type))
-            w.key("value")
-            if case .a(let address) = record.data {
-                AddressText.ip(FlowAddress(address)).writeJSONString(to: &w)
-            } else {
-                w.string(dnsValue(record))
-            }
-            w.endObject()
-        }
-        w.endArray()
-        w.key("model_fields")
-        w.beginArray()
-        for field in message.modelTXTFields {
-            w.beginObject()
-            w.key("key"); w.string(field.key)
-            w.key("value"); w.string(field.value)
-            w.endObject()
-        }
-        w.endArray()
-        w.key("questions")
-        w.beginArray()
-        for question in message.questions {
-            w.beginObject()
-            w.key("name"); w.string(question.name)
-            w.key("type"); w.string(typeName(question.type))
-            w.key("value"); w.plainString("")
-            w.endObject()
-        }
-        w.endArray()
-        w.key("response"); w.bool(message.isResponse)
-        w.endObject()
+        DNSObservation.writeJSON(
+            to: &w, response: message.isResponse,
+            answers: { w in
+                message.forEachRecord { record in
+                    if case .a(let address) = record.data {
+                        DNSObservation.writeRecord(
+                            to: &w, name: record.name, type: typeName(record.type), value: AddressText.ip(FlowAddress(address)))
+                    } else {
+                        DNSObservation.writeRecord(to: &w, name: record.name, type: typeName(record.type), value: dnsValue(record))
+                    }
+                }
+            },
+            modelFields: { w in
+                for field in message.modelTXTFields { KeyValue.writeJSON(to: &w, key: field.key, value: field.value) }
+            },
+            questions: { w in
+                for question in message.questions {
+                    DNSObservation.writeRecord(to: &w, name: question.name, type: typeName(question.type), value: "")
+                }
+            })
     }
 
     static func ssdp(_ message: SSDPMessage) -> SSDPObservation {

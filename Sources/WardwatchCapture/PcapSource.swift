@@ -105,8 +105,12 @@ public final class PcapSource {
         pcap_close(handle)
     }
 
-    /// Hands back the memory of the part of a mapped file already read (call every few thousand packets).
+    /// Hands back the memory of the part of a mapped file already read. Readers call it every `releaseInterval`
+    /// packets (it asks stdio for the position, which is too dear for every packet).
     public func releaseRead() { stream?.releaseRead() }
+
+    /// Packets between two `releaseRead()` calls.
+    public static let releaseInterval = 1 << 14
 
     /// Whether an offline file is read from memory.
     public var isMapped: Bool { stream?.isMapped ?? false }

@@ -227,7 +227,11 @@ extension ARPObservation {
 }
 
 extension KeyValue {
-    func writeJSON(to w: inout JSONWriter) {
+    func writeJSON(to w: inout JSONWriter) { Self.writeJSON(to: &w, key: key, value: value) }
+
+    /// Writes a pair from its parts.
+    @inline(__always)
+    public static func writeJSON(to w: inout JSONWriter, key: String, value: String) {
         w.beginObject()
         w.key("key"); w.string(key)
         w.key("value"); w.string(value)
@@ -390,24 +394,36 @@ extension HTTPObservation {
 
 extension DNSObservation {
     func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(
+            to: &w, response: response,
+            answers: { w in for r in answers { Self.writeRecord(to: &w, name: r.name, type: r.type, value: r.value) } },
+            modelFields: { w in for field in modelFields { field.writeJSON(to: &w) } },
+            questions: { w in for r in questions { Self.writeRecord(to: &w, name: r.name, type: r.type, value: r.value) } })
+    }
+
+    /// Writes a DNS payload from its parts: each closure writes its array's elements (`writeRecord`,
+    /// `KeyValue.writeJSON(to:key:value:)`).
+    @inline(__always)
+    public static func writeJSON(
+        to w: inout JSONWriter, response: Bool, answers: (inout JSONWriter) -> Void,
+        modelFields: (inout JSONWriter) -> Void, questions: (inout JSONWriter) -> Void
+    ) {
         w.beginObject()
-        w.key("answers"); Self.writeJSON(answers, to: &w)
-        w.key("model_fields"); KeyValue.writeJSON(modelFields, to: &w)
-        w.key("questions"); Self.writeJSON(questions, to: &w)
+        w.key("answers"); w.beginArray(); answers(&w); w.endArray()
+        w.key("model_fields"); w.beginArray(); modelFields(&w); w.endArray()
+        w.key("questions"); w.beginArray(); questions(&w); w.endArray()
         w.key("response"); w.bool(response)
         w.endObject()
     }
 
-    static func writeJSON(_ records: [Record], to w: inout JSONWriter) {
-        w.beginArray()
-        for record in records {
-            w.beginObject()
-            w.key("name"); w.string(record.name)
-            w.key("type"); w.string(record.type)
-            w.key("value"); w.string(record.value)
-            w.endObject()
-        }
-        w.endArray()
+    /// Writes one question or answer record.
+    @inline(__always)
+    public static func writeRecord<Value: JSONValue>(to w: inout JSONWriter, name: String, type: String, value: Value) {
+        w.beginObject()
+        w.key("name"); w.string(name)
+        w.key("type"); w.string(type)
+        w.key("value"); value.writeJSON(to: &w)
+        w.endObject()
     }
 }
 

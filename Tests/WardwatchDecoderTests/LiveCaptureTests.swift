@@ -45,6 +45,13 @@ struct VethPair {
 
     func remove() { _ = VethPair.run(["link", "del", a]) }
 
+    /// A live capture of ARP on `b` (frames are sent on `a`).
+    func arpSource() throws -> PcapSource {
+        var options = LiveCaptureOptions(interface: b)
+        options.bpfFilter = "arp"
+        return try PcapSource(live: options)
+    }
+
     /// Sends a raw Ethernet frame out of `interface` through an AF_PACKET socket.
     static func send(_ frame: [UInt8], on interface: String) -> Bool {
         let fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
@@ -77,9 +84,7 @@ struct LiveCaptureTests {
     func vethCapture() async throws {
         let pair = try #require(VethPair.create(), "cannot create a veth pair")
         defer { pair.remove() }
-        var options = LiveCaptureOptions(interface: pair.b)
-        options.bpfFilter = "arp"
-        let source = try PcapSource(live: options)
+        let source = try pair.arpSource()
         let sink = CollectingSink()
         let runner = CaptureRunner(
             sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 1)
@@ -114,9 +119,7 @@ struct LiveCaptureTests {
     func steadyLightLink() async throws {
         let pair = try #require(VethPair.create(), "cannot create a veth pair")
         defer { pair.remove() }
-        var options = LiveCaptureOptions(interface: pair.b)
-        options.bpfFilter = "arp"
-        let source = try PcapSource(live: options)
+        let source = try pair.arpSource()
         let sink = CollectingSink()
         // Every announcement emitted, a batch far larger than what is sent, and a frame every 40 ms: the interface
         // never idles for the 100 ms read timeout, so only the delay can hand the batch over.

@@ -35,13 +35,19 @@ public final class ConsumerGroupMetadata: @unchecked Sendable {
 
 /// A Kafka consumer over librdkafka.
 ///
-/// - Consumer groups with the cooperative-sticky assignor by default; rebalances call `RebalanceHooks`.
+/// - Consumer groups with the eager round-robin assignor by default; rebalances call `RebalanceHooks`.
+///   Cooperative-sticky works (the callback handles both protocols) but librdkafka 2.0.2 aborts when a member that
+///   has joined is destroyed before its first assignment (librdkafka issue 4312, fixed in 2.3.0).
 /// - Offsets are committed only by the application (`enable.auto.commit=false`).
 /// - A dedicated thread polls and hands whole batches to Swift through `batches`.
 public final class KafkaConsumer: Sendable {
     let handle: KafkaClientHandle
     private let poller: ConsumerPoller
     private let logger: Logger
+
+    /// The assignor used unless the configuration names one: eager, because Debian's librdkafka 2.0.2 can abort in
+    /// the cooperative-sticky assignor's teardown.
+    public static let defaultAssignmentStrategy = "roundrobin"
 
     /// Creates a consumer. `configuration` needs `group.id` for `subscribe`; `assign` works without one.
     public init(
@@ -53,7 +59,7 @@ public final class KafkaConsumer: Sendable {
         configuration.setDefault("enable.auto.commit", "false")
         configuration.setDefault("enable.auto.offset.store", "false")
         configuration.setDefault("auto.offset.reset", "earliest")
-        configuration.setDefault("partition.assignment.strategy", "cooperative-sticky")
+        configuration.setDefault("partition.assignment.strategy", Self.defaultAssignmentStrategy)
         if configuration["group.id"] == nil { configuration["group.id"] = "wardwatch-unused-\(UUID().uuidString)" }
         self.logger = logger
         let handle = try KafkaClientHandle(

@@ -49,8 +49,11 @@ struct KafkaClientTests {
         await producer.shutdown()
     }
 
-    @Test("two consumers in one group split the partitions; the survivor gets all after the other leaves")
-    func groupSplitAndTakeover() async throws {
+    /// The default eager assignor and the cooperative one (supported, not the default on librdkafka 2.0.2).
+    @Test(
+        "two consumers in one group split the partitions; the survivor gets all after the other leaves",
+        arguments: [KafkaConsumer.defaultAssignmentStrategy, "cooperative-sticky"])
+    func groupSplitAndTakeover(strategy: String) async throws {
         let broker = try TestKafka.broker(topics: ["grp": 6])
         let assignedA = Recorder(Set<TopicPartition>())
         let assignedB = Recorder(Set<TopicPartition>())
@@ -60,10 +63,11 @@ struct KafkaClientTests {
                 onRevoked: { parts in r.update { $0.subtract(parts) } },
                 onLost: { parts in r.update { $0.subtract(parts) } })
         }
-        let a = try TestKafka.consumer(broker, group: "split", hooks: hooks(assignedA))
+        let strategyProperty = ["partition.assignment.strategy": strategy]
+        let a = try TestKafka.consumer(broker, group: "split", hooks: hooks(assignedA), strategyProperty)
         try a.subscribe(["grp"])
         #expect(await TestKafka.eventually { assignedA.value.count == 6 })
-        let b = try TestKafka.consumer(broker, group: "split", hooks: hooks(assignedB))
+        let b = try TestKafka.consumer(broker, group: "split", hooks: hooks(assignedB), strategyProperty)
         try b.subscribe(["grp"])
         let split = await TestKafka.eventually {
             let (x, y) = (assignedA.value, assignedB.value)

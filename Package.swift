@@ -103,7 +103,12 @@ let package = Package(
         .testTarget(
             name: "WardwatchKafkaTests",
             dependencies: ["WardwatchKafka", .product(name: "MetricsTestKit", package: "swift-metrics")]),
-        .testTarget(name: "WardwatchDecoderTests", dependencies: ["WardwatchDecoders", "WardwatchCapture", "WardwatchModel"]),
+        .testTarget(
+            name: "WardwatchDecoderTests",
+            dependencies: [
+                "WardwatchDecoders", "WardwatchCapture", "WardwatchModel",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "WardwatchStreamsTests",
             dependencies: [

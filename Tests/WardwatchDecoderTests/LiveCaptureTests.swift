@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import Synchronization
 import Testing
 import WardwatchCapture
@@ -86,8 +87,10 @@ struct LiveCaptureTests {
         defer { pair.remove() }
         let source = try pair.arpSource()
         let sink = CollectingSink()
+        let metrics = TestMetrics()
         let runner = CaptureRunner(
-            sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 1)
+            sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 1,
+            metricsFactory: metrics)
         let running = Task { try await runner.run() }
         try await Task.sleep(for: .milliseconds(200))
         let pump: [UInt8] = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30]
@@ -113,6 +116,13 @@ struct LiveCaptureTests {
         #expect(observations.allSatisfy { $0.kind == .arp && $0.sensorId == "veth" && $0.arp?.gratuitous == true })
         #expect(counters.packets >= 2)
         #expect(source.statistics() != nil)
+        // The kernel's counts (pcap_stats) as gauges, and the capture's own counters, for Prometheus.
+        let received = try metrics.expectGauge("wardwatch_capture_kernel_received").lastValue
+        #expect((received ?? 0) >= Double(counters.packets), "kernel received \(String(describing: received))")
+        #expect(try metrics.expectGauge("wardwatch_capture_kernel_dropped").lastValue == 0)
+        #expect(try metrics.expectGauge("wardwatch_capture_interface_dropped").lastValue != nil)
+        #expect(metrics.counterTotal(label: "wardwatch_capture_packets_total") == Int64(counters.packets))
+        #expect(metrics.counterTotal(label: "wardwatch_capture_observations_total") == Int64(observations.count))
     }
 
     @Test("a light but steady link is published within the batch delay, not held for a full batch")

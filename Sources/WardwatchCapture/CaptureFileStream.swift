@@ -21,6 +21,9 @@ final class CaptureFileStream {
     private var released = 0
     /// Hand pages back once this many bytes past the last release have been read.
     private static let releaseStep = 8 << 20
+    /// Packets between two looks at the read position (asking stdio for it is too dear for every packet).
+    private static let releaseInterval = 1 << 14
+    private var packetsSinceRelease = 0
 
     init(path: String) throws(CaptureError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -64,6 +67,15 @@ final class CaptureFileStream {
 
     /// Whether the file is read from memory (tests).
     var isMapped: Bool { mapping != nil }
+
+    /// Counts a packet read; every `releaseInterval` packets, hands back what has been read.
+    @inline(__always)
+    func packetRead() {
+        packetsSinceRelease &+= 1
+        guard packetsSinceRelease == Self.releaseInterval else { return }
+        packetsSinceRelease = 0
+        releaseRead()
+    }
 
     /// Hands back the pages before the read position, every `releaseStep` bytes. libpcap has copied what it read, so
     /// nothing points into them.

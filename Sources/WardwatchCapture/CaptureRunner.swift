@@ -111,7 +111,6 @@ private struct ReadLoop: ~Copyable {
     mutating func read(_ source: PcapSource, until stop: borrowing Atomic<Bool>) throws {
         let linkType = source.linkType
         let isLive = source.isLive
-        var packets = 0
         while !stop.load(ordering: .acquiring) {
             let result = try source.next { bytes, length, time in
                 newestPacket = time.microseconds
@@ -119,8 +118,6 @@ private struct ReadLoop: ~Copyable {
             }
             switch result {
             case .packet:
-                packets &+= 1
-                if packets % PcapSource.releaseInterval == 0 { source.releaseRead() }
                 if batch.count >= batchSize || (isLive && abs(newestPacket - lastFlush) >= maxDelay) { try flush() }
             case .timeout:
                 try flush()

@@ -105,12 +105,9 @@ public final class PcapSource {
         pcap_close(handle)
     }
 
-    /// Hands back the memory of the part of a mapped file already read. Readers call it every `releaseInterval`
-    /// packets (it asks stdio for the position, which is too dear for every packet).
+    /// Hands back the memory of the part of a mapped file already read. `next` does it every few thousand packets,
+    /// so any reader of a file keeps only the last few megabytes of it in memory.
     public func releaseRead() { stream?.releaseRead() }
-
-    /// Packets between two `releaseRead()` calls.
-    public static let releaseInterval = 1 << 14
 
     /// Whether an offline file is read from memory.
     public var isMapped: Bool { stream?.isMapped ?? false }
@@ -131,6 +128,7 @@ public final class PcapSource {
             let h = header.pointee
             let time = EventTime(seconds: Int64(h.ts.tv_sec), microseconds: Int64(h.ts.tv_usec))
             body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), Int(h.len), time)
+            stream?.packetRead()
             return .packet
         case 0:
             return .timeout

@@ -209,13 +209,9 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         endArray()
     }
 
-    public mutating func intArray(_ values: [Int]) {
-        beginArray()
-        for value in values { int(value) }
-        endArray()
-    }
+    public mutating func intArray(_ values: [Int]) { integerArray(values) }
 
-    /// An array of integers of any width (code points as a decoder holds them), written as `intArray` would.
+    /// An array of integers of any width (code points as a decoder holds them).
     public mutating func integerArray<Numbers: Sequence>(_ values: Numbers) where Numbers.Element: BinaryInteger {
         beginArray()
         for value in values { int64(Int64(value)) }

@@ -122,7 +122,18 @@ struct SkeletonTests {
             if records.count >= expected.devices.count { break }
             try await Task.sleep(for: .milliseconds(500))
         }
-        let metrics = try await httpGet("http://127.0.0.1:\(metricsPort)/metrics")
+        // Alerts can arrive before the first commit or client statistics are recorded: scrape until they are there.
+        var metrics = ""
+        let metricsDeadline = ContinuousClock.now + .seconds(20)
+        repeat {
+            metrics = try await httpGet("http://127.0.0.1:\(metricsPort)/metrics")
+            if metrics.contains("wardwatch_streams_records_in_total")
+                && (metrics.contains("kafka_client_") || metrics.contains("wardwatch_streams_commit_seconds"))
+            {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        } while ContinuousClock.now < metricsDeadline
         #expect(metrics.contains("wardwatch_streams_records_in_total"))
         #expect(metrics.contains("kafka_client_") || metrics.contains("wardwatch_streams_commit_seconds"))
         process.signal(SIGTERM)

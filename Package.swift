@@ -29,6 +29,10 @@ let package = Package(
             name: "CPcap", pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]),
 
+        // A capture file read from memory as a stdio stream, turning SIGBUS from a file truncated under it into a read
+        // error (signal handling Swift cannot do).
+        .target(name: "CMappedFile"),
+
         // Kafka client over librdkafka: producer, consumer, admin, transactions, embedded mock broker.
         .target(
             name: "WardwatchKafka",
@@ -51,7 +55,7 @@ let package = Package(
         .target(
             name: "WardwatchCapture",
             dependencies: [
-                "CPcap", "WardwatchDecoders", "WardwatchModel", "WardwatchKafka",
+                "CPcap", "CMappedFile", "WardwatchDecoders", "WardwatchModel", "WardwatchKafka",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -105,10 +105,6 @@ public final class PcapSource {
         pcap_close(handle)
     }
 
-    /// Hands back the memory of the part of a mapped file already read. `next` does it every few thousand packets,
-    /// so any reader of a file keeps only the last few megabytes of it in memory.
-    public func releaseRead() { stream?.releaseRead() }
-
     /// Whether an offline file is read from memory.
     public var isMapped: Bool { stream?.isMapped ?? false }
 
@@ -128,13 +124,15 @@ public final class PcapSource {
             let h = header.pointee
             let time = EventTime(seconds: Int64(h.ts.tv_sec), microseconds: Int64(h.ts.tv_usec))
             body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), Int(h.len), time)
-            stream?.packetRead()
             return .packet
         case 0:
             return .timeout
         case PCAP_ERROR_BREAK:
             return .end
         default:
+            if stream?.shrank == true {
+                throw CaptureError("capture file \(name) shrank while it was read (truncated by another process); read stopped there")
+            }
             throw CaptureError("error reading \(isLive ? "interface" : "capture file") \(name): \(String(cString: pcap_geterr(handle)))")
         }
     }

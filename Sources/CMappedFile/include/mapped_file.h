@@ -1,0 +1,27 @@
+#ifndef WARDWATCH_MAPPED_FILE_H
+#define WARDWATCH_MAPPED_FILE_H
+#include <stddef.h>
+#include <stdio.h>
+
+/// A file mapped into memory, read as a stdio stream.
+///
+/// The stream copies from the mapping into stdio's buffer. A copy that touches a page the file no longer has (another
+/// process truncated it while it was read) raises SIGBUS; here that copy becomes a read error (EIO) and `shrank` is set,
+/// so the reader gets an error instead of the process dying. Pages already copied are handed back every
+/// `release_step` bytes, so a large file does not stay in memory.
+typedef struct ww_mapped_file {
+    const unsigned char *base;
+    size_t size;
+    /// Bytes copied out so far.
+    size_t position;
+    /// Bytes at the start of the mapping already handed back (a multiple of the page size).
+    size_t released;
+    size_t release_step;
+    /// Set once a copy hit a page past the file's end.
+    int shrank;
+} ww_mapped_file;
+
+/// Opens a read-only stream over `file`, which must stay valid until the stream is closed. NULL on failure (errno).
+FILE *ww_mapped_file_open(ww_mapped_file *file);
+
+#endif

@@ -18,6 +18,10 @@ public struct FlowAddress: Hashable, Comparable, Sendable, CustomStringConvertib
 
     public var isIPv4: Bool { high == 0 && low >> 32 == 0xFFFF }
 
+    /// 0.0.0.0 or ::, the source of a host with no address yet (DHCP DISCOVER and REQUEST, DHCPv6 and duplicate
+    /// address detection use link-local or this).
+    public var isUnspecified: Bool { high == 0 && (low == 0 || low == 0x0000_FFFF_0000_0000) }
+
     public static func < (a: FlowAddress, b: FlowAddress) -> Bool { (a.high, a.low) < (b.high, b.low) }
 
     /// The IPv4 address held (meaningful where `isIPv4`).
@@ -42,28 +46,37 @@ public struct FlowEndpoint: Hashable, Comparable, Sendable {
 }
 
 /// The 5-tuple of a flow, the same for both directions (the lower endpoint first), plus the VLAN.
+///
+/// A sender with no address (0.0.0.0 or ::) is told apart by its MAC: every DHCP client's DISCOVER goes from
+/// 0.0.0.0:68 to 255.255.255.255:67, and without the MAC all of a subnet's clients would be counted as one flow and
+/// reported as the first one's.
 public struct FlowKey: Hashable, Sendable {
     public let lower: FlowEndpoint
     public let upper: FlowEndpoint
     public let transport: UInt8
     public let vlan: UInt16
+    /// The sender's MAC plus one when its address is unspecified; 0 otherwise.
+    public let unaddressedSender: UInt64
 
-    /// Four words instead of eight fields: the ports, transport and VLAN packed into one.
+    /// Four words instead of nine fields: the ports, transport and VLAN packed into one, the unaddressed sender
+    /// folded into a high word (0 nearly always).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(lower.address.low)
         hasher.combine(upper.address.low)
-        hasher.combine(lower.address.high &+ upper.address.high &* 0x9E37_79B9_7F4A_7C15)
+        hasher.combine(lower.address.high &+ upper.address.high &* 0x9E37_79B9_7F4A_7C15 ^ unaddressedSender)
         hasher.combine(UInt64(lower.port) << 48 | UInt64(upper.port) << 32 | UInt64(transport) << 16 | UInt64(vlan))
     }
 
-    /// The key of a packet from `source` to `destination`, and whether the packet goes lower to upper.
-    public static func of(source: FlowEndpoint, destination: FlowEndpoint, transport: UInt8, vlan: UInt16?)
-        -> (key: FlowKey, fromLower: Bool)
-    {
+    /// The key of a packet from `source` (with MAC `sourceMAC`) to `destination`, and whether the packet goes lower
+    /// to upper.
+    public static func of(
+        source: FlowEndpoint, destination: FlowEndpoint, transport: UInt8, vlan: UInt16?, sourceMAC: MACAddress?
+    ) -> (key: FlowKey, fromLower: Bool) {
         let fromLower = source <= destination
+        let unaddressed = source.address.isUnspecified ? (sourceMAC?.value ?? 0) &+ 1 : 0
         let key = FlowKey(
             lower: fromLower ? source : destination, upper: fromLower ? destination : source, transport: transport,
-            vlan: vlan ?? 0)
+            vlan: vlan ?? 0, unaddressedSender: unaddressed)
         return (key, fromLower)
     }
 }
@@ -191,7 +204,8 @@ public struct FlowTable: Sendable {
     /// entry, valid until the table next changes (nil when the flow was reported at once).
     mutating func record(_ packet: FlowPacket, reporting output: inout [Reported]) -> (key: FlowKey, index: Index?) {
         let (key, fromLower) = FlowKey.of(
-            source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan)
+            source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan,
+            sourceMAC: packet.sourceMAC)
         var index = flows.index(forKey: key)
         if let index {
             flows.values[index].account(packet, fromLower: fromLower)  // in place: one lookup
@@ -312,7 +326,7 @@ public struct FlowTable: Sendable {
     }
 
     static func order(_ a: FlowKey, _ b: FlowKey) -> Bool {
-        (a.lower, a.upper, a.transport, a.vlan) < (b.lower, b.upper, b.transport, b.vlan)
+        (a.lower, a.upper, a.transport, a.vlan, a.unaddressedSender) < (b.lower, b.upper, b.transport, b.vlan, b.unaddressedSender)
     }
 }
 

@@ -340,7 +340,10 @@ public struct ObservationExtractor: Sendable {
     }
 
     private static func key(of summary: FlowSummary) -> FlowKey {
-        FlowKey.of(source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan).key
+        FlowKey.of(
+            source: summary.initiator, destination: summary.responder, transport: summary.transport, vlan: summary.vlan,
+            sourceMAC: summary.initiatorMAC
+        ).key
     }
 
     private mutating func extractTCP(

@@ -63,6 +63,36 @@ struct FlowTableTests {
         #expect(table.count == 0)
     }
 
+    @Test("DHCP clients with no address yet (0.0.0.0:68 to 255.255.255.255:67) are told apart by MAC")
+    func unaddressedClients() {
+        var table = FlowTable()
+        var out: [FlowSummary] = []
+        let unaddressed = FlowEndpoint(address: FlowAddress(IPv4Address(value: 0)), port: 68)
+        let broadcast = FlowEndpoint(address: FlowAddress(IPv4Address(value: 0xFFFF_FFFF)), port: 67)
+        let macs = [MACAddress(value: 0x0003_b15e_2107), MACAddress(value: 0x884b_390c_71a5)]
+        for (index, mac) in [macs[0], macs[1], macs[0]].enumerated() {
+            _ = table.record(
+                FlowPacket(source: unaddressed, destination: broadcast, transport: 17, vlan: nil, sourceMAC: mac,
+                           bytes: 342, time: EventTime(microseconds: Int64(index) * 1_000)),
+                into: &out)
+        }
+        #expect(table.count == 2)
+        table.flushAll(into: &out)
+        #expect(out.count == 2)
+        let byMAC = Dictionary(uniqueKeysWithValues: out.map { ($0.initiatorMAC, $0) })
+        #expect(byMAC[macs[0]]?.packetsOut == 2)
+        #expect(byMAC[macs[1]]?.packetsOut == 1)
+        // An addressed sender is still one flow whatever MAC it comes from (a router, a moved device).
+        let addressed = FlowEndpoint(address: FlowAddress(IPv4Address(value: 0x0A00_0001)), port: 68)
+        for mac in macs {
+            _ = table.record(
+                FlowPacket(source: addressed, destination: broadcast, transport: 17, vlan: nil, sourceMAC: mac,
+                           bytes: 342, time: EventTime(microseconds: 10_000)),
+                into: &out)
+        }
+        #expect(table.count == 1)
+    }
+
     @Test("a full table evicts the least recently seen flow and counts it")
     func eviction() {
         var configuration = FlowTable.Configuration()

@@ -91,7 +91,13 @@ struct CaptureCommand: AsyncParsableCommand {
             announcementRefresh: Int64((announcementRefresh * 1_000_000).rounded()), logger: logger,
             metricsFactory: metrics?.factory)
         let main = StoppableService(description: "capture") {
-            let counters = try await runner.run()
+            let counters: CaptureCounters
+            do {
+                counters = try await runner.run()
+            } catch {
+                await producer?.shutdown()  // what was read before (and after) a damaged file is delivered
+                throw error
+            }
             await producer?.shutdown()
             logger.info(
                 "capture finished",

@@ -42,7 +42,9 @@ public final class CaptureRunner: Sendable {
     }
 
     /// Reads every source to its end (a live source until `stop()`), then waits for the sink to finish.
-    /// Returns the counters; throws for a read error after publishing what was read before it.
+    /// Returns the counters. A source that fails part way (a truncated or corrupt file) is logged and counted, and
+    /// reading goes on with the next; once every source has been read and everything published (open flows too),
+    /// `run` throws that failure (all of them, in one line, when several failed). A failing sink stops at once.
     public func run() async throws -> CaptureCounters {
         let outcome: (CaptureCounters, (any Error)?) = await withCheckedContinuation { continuation in
             let thread = Thread { [self] in continuation.resume(returning: readAll()) }
@@ -65,11 +67,17 @@ public final class CaptureRunner: Sendable {
         var loop = ReadLoop(
             extractor: ObservationExtractor(sensor: sensor, announcementRefresh: announcementRefresh), sink: sink,
             batchSize: batchSize, maxDelay: maxDelay, metrics: metrics)
+        var failures: [CaptureError] = []
         do {
             for source in sources {
                 current.withLock { $0 = source }
                 logger.info("reading", metadata: ["source": "\(source.name)", "link_type": "\(source.linkType)"])
-                try loop.read(source, until: stopRequested)
+                if let failure = try loop.read(source, until: stopRequested) {
+                    failures.append(failure)
+                    metrics?.recordSourceError()
+                    logger.error(
+                        "source ended early", metadata: ["source": "\(source.name)", "error": "\(failure.message)"])
+                }
                 if let stats = source.statistics() { metrics?.recordDrops(stats) }
             }
             try loop.finish()
@@ -77,7 +85,20 @@ public final class CaptureRunner: Sendable {
             do { try loop.flushAndWait() } catch { logger.error("publishing failed", metadata: ["error": "\(error)"]) }
             return (loop.recordCounters(), error)
         }
-        return (loop.recordCounters(), nil)
+        return (loop.recordCounters(), CaptureError(combining: failures, of: sources.count))
+    }
+}
+
+extension CaptureError {
+    /// The failures of `count` sources as one error: the failure itself when there is one, all of them in one line
+    /// when there are several, nil when there are none.
+    init?(combining failures: [CaptureError], of count: Int) {
+        guard let first = failures.first else { return nil }
+        if failures.count == 1 {
+            self = first
+        } else {
+            self.init("\(failures.count) of \(count) sources ended early: " + failures.map(\.message).joined(separator: "; "))
+        }
     }
 }
 
@@ -107,14 +128,20 @@ private struct ReadLoop: ~Copyable {
         self.metrics = metrics
     }
 
-    /// Reads `source` to its end (a live one until `stop` is set), handing batches over as they fill.
-    mutating func read(_ source: PcapSource, until stop: borrowing Atomic<Bool>) throws {
+    /// Reads `source` to its end (a live one until `stop` is set), handing batches over as they fill. Returns the
+    /// source's read error, if it failed part way; throws the sink's.
+    mutating func read(_ source: PcapSource, until stop: borrowing Atomic<Bool>) throws -> CaptureError? {
         let linkType = source.linkType
         let isLive = source.isLive
         while !stop.load(ordering: .acquiring) {
-            let result = try source.next { bytes, length, time in
-                newestPacket = time.microseconds
-                extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
+            let result: PcapSource.ReadResult
+            do {
+                result = try source.next { bytes, length, time in
+                    newestPacket = time.microseconds
+                    extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
+                }
+            } catch {
+                return error
             }
             switch result {
             case .packet:
@@ -122,9 +149,10 @@ private struct ReadLoop: ~Copyable {
             case .timeout:
                 try flush()
                 if let stats = source.statistics() { metrics?.recordDrops(stats) }
-            case .end: return
+            case .end: return nil
             }
         }
+        return nil
     }
 
     /// Ends every flow and connection, publishes what is left and waits for the sink.
@@ -216,6 +244,10 @@ struct CaptureMetrics: Sendable {
                     .increment(by: delta)
             }
         }
+    }
+
+    func recordSourceError() {
+        Counter(label: "wardwatch_capture_source_errors_total", factory: factory).increment()
     }
 
     func recordDrops(_ stats: (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)) {

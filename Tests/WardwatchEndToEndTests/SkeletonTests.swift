@@ -217,6 +217,21 @@ struct CommandLineErrorTests {
         #expect(lastLine(err).contains("truncated"))
         #expect(out.split(separator: "\n").count > 10)
 
+        // A damaged file among several: the files after it are still read, then the command fails naming it.
+        let (statusBoth, outBoth, errBoth) = try await Child.run(
+            ["capture", "--pcap", file.path, Repo.wardSample, "--output", "-", "--log-level", "error"])
+        #expect(statusBoth != 0)
+        #expect(lastLine(errBoth).hasPrefix("wardwatch: error reading capture file \(file.path)"))
+        #expect(errBoth.contains("source ended early"))
+        let linesBoth = outBoth.split(separator: "\n")
+        #expect(linesBoth.count > out.split(separator: "\n").count)
+        let (_, outWhole, _) = try await Child.run(["capture", "--pcap", Repo.wardSample, "--output", "-", "--log-level", "error"])
+        // Every device of the undamaged file is in the output (its repeated announcements may be held back).
+        let devices = { (text: String) in Set(text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) .flatMap { ($0 as? [String: Any])?["device_key"] as? String }
+        }) }
+        #expect(devices(outWhole).isSubset(of: devices(outBoth)))
+
         let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("garbage-\(getpid()).pcap")
         try Data("this is not a capture".utf8).write(to: garbage)
         defer { try? FileManager.default.removeItem(at: garbage) }

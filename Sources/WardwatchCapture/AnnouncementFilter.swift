@@ -13,8 +13,10 @@ import WardwatchModel
 /// what the content table would emit. Both are bounded: when full, expired entries go, then everything (which can
 /// only cause an extra emission, never a missed one). The raw table is keyed by a fast digest of the packet and
 /// compares the bytes on a hit, so looking a packet up copies and allocates nothing. The content table is keyed by the
-/// content's 64-bit hash, which Swift seeds at random in each process: an attacker cannot aim a collision, and a chance
-/// one (about one in 10^10 for a full table) would hold back one changed announcement until the refresh interval.
+/// content's 64-bit hash, seeded at random in each process (Swift's own seed, plus one of ours drawn from the system's
+/// generator, so that SWIFT_DETERMINISTIC_HASHING, which fixes Swift's, does not make it predictable): an attacker
+/// cannot aim a collision, and a chance one (about one in 10^10 for a full table) would hold back one changed
+/// announcement until the refresh interval.
 public struct AnnouncementFilter: Sendable {
     /// Microseconds of packet time; 0 emits every announcement.
     public let refreshInterval: Int64
@@ -22,6 +24,9 @@ public struct AnnouncementFilter: Sendable {
     public let capacity: Int
     /// Raw bytes kept at most.
     public let rawByteLimit: Int
+
+    /// This process's secret for content hashes.
+    private static let contentSeed = UInt64.random(in: .min ... .max)
 
     /// When each content (by its seeded hash) was last emitted.
     private var emitted: [Int: Int64] = [:]
@@ -125,7 +130,10 @@ public struct AnnouncementFilter: Sendable {
             content.dhcpv6 = dhcpv6
         }
         let now = time.microseconds
-        let digest = content.hashValue
+        var hasher = Hasher()
+        hasher.combine(Self.contentSeed)
+        content.hash(into: &hasher)
+        let digest = hasher.finalize()
         let index = emitted.index(forKey: digest)
         if let index {
             let last = emitted.values[index]

@@ -5,15 +5,20 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-// The copy in progress on this thread, if any: the jump back to it and the range it reads. Volatile, and fenced
-// around the copy: the compiler knows memcpy does not read them and would otherwise drop or move the stores.
-static __thread sigjmp_buf *volatile guard_jump;
-static __thread const unsigned char *volatile guard_low;
-static __thread const unsigned char *volatile guard_high;
+// The copy in progress on this thread, if any: the jump back to it and the range it reads, and where it faulted.
+// Volatile, and fenced around the copy: the compiler knows memcpy does not read them and would otherwise drop or move
+// the stores. Initial-exec TLS: reading it in the handler never allocates.
+#define GUARD_TLS static __thread __attribute__((tls_model("initial-exec")))
+GUARD_TLS sigjmp_buf *volatile guard_jump;
+GUARD_TLS const unsigned char *volatile guard_low;
+GUARD_TLS const unsigned char *volatile guard_high;
+GUARD_TLS const unsigned char *volatile guard_fault;
 
 static struct sigaction previous_bus;
 static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
@@ -21,12 +26,14 @@ static pthread_once_t handler_once = PTHREAD_ONCE_INIT;
 static void on_bus(int signal, siginfo_t *info, void *context) {
     sigjmp_buf *jump = guard_jump;
     const unsigned char *address = info->si_addr;
-    if (jump && info->si_code > 0 && address >= guard_low && address < guard_high) {
+    if (jump && info->si_code == BUS_ADRERR && address >= guard_low && address < guard_high) {
+        guard_fault = address;
         guard_jump = NULL;
         siglongjmp(*jump, 1);
     }
-    // Not a guarded copy: put back whoever handled SIGBUS before (the Swift runtime's backtracer or the default
-    // action). A fault then happens again on return and goes there; a sent signal is sent again.
+    // Not a guarded copy (or a hardware memory error): put back whoever handled SIGBUS before (the Swift runtime's
+    // backtracer or the default action). A fault then happens again on return and goes there; a sent signal is sent
+    // again.
     sigaction(SIGBUS, &previous_bus, NULL);
     if (info->si_code <= 0) raise(signal);
     (void)context;
@@ -38,29 +45,39 @@ static void install_handler(void) {
     action.sa_sigaction = on_bus;
     action.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&action.sa_mask);
-    sigaction(SIGBUS, &action, &previous_bus);
+    sigaction(SIGBUS, NULL, &previous_bus);  // saved before ours can run
+    sigaction(SIGBUS, &action, NULL);
 }
 
-/// Copies `length` bytes from the mapping; 0 when a page was gone (the file shrank), else 1.
-static int guarded_copy(void *destination, const unsigned char *source, size_t length) {
-    sigjmp_buf jump;
-    if (sigsetjmp(jump, 1) != 0) {
-        return 0;
+/// Copies up to `length` bytes from the mapping; returns how many: fewer when a page was gone (the file shrank), all
+/// the bytes before the first missing page.
+static size_t guarded_copy(void *destination, const unsigned char *source, size_t length) {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    while (length > 0) {
+        sigjmp_buf jump;
+        if (sigsetjmp(jump, 1) != 0) {
+            // What memcpy wrote is not trusted (it may copy the tail first): copy again up to the missing page.
+            const unsigned char *missing = (const unsigned char *)((uintptr_t)guard_fault & ~(uintptr_t)(page - 1));
+            size_t before = missing > source ? (size_t)(missing - source) : 0;
+            length = before < length ? before : 0;
+            continue;
+        }
+        guard_low = source;
+        guard_high = source + length;
+        guard_jump = &jump;
+        __asm__ volatile("" ::: "memory");
+        memcpy(destination, source, length);
+        __asm__ volatile("" ::: "memory");
+        guard_jump = NULL;
+        return length;
     }
-    guard_low = source;
-    guard_high = source + length;
-    guard_jump = &jump;
-    __asm__ volatile("" ::: "memory");
-    memcpy(destination, source, length);
-    __asm__ volatile("" ::: "memory");
-    guard_jump = NULL;
-    return 1;
+    return 0;
 }
 
 static void release_copied(ww_mapped_file *file) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t end = file->position / page * page;
-    if (end - file->released < file->release_step) return;
+    if (end <= file->released || end - file->released < file->release_step) return;
     madvise((void *)(file->base + file->released), end - file->released, MADV_DONTNEED);
     file->released = end;
 }
@@ -72,16 +89,23 @@ static ssize_t read_mapped(void *cookie, char *buffer, size_t length) {
         return -1;
     }
     size_t left = file->size - file->position;
-    size_t count = length < left ? length : left;
-    if (count == 0) return 0;
-    if (!guarded_copy(buffer, file->base + file->position, count)) {
+    size_t wanted = length < left ? length : left;
+    if (wanted == 0) return 0;
+    size_t copied = guarded_copy(buffer, file->base + file->position, wanted);
+    // A cut inside a page reads zeros rather than faulting: trust only what the file still holds after the copy.
+    struct stat status;
+    if (fstat(file->fd, &status) == 0 && (size_t)status.st_size < file->position + copied) {
+        copied = (size_t)status.st_size > file->position ? (size_t)status.st_size - file->position : 0;
         file->shrank = 1;
+    }
+    if (copied < wanted) file->shrank = 1;
+    if (copied == 0) {
         errno = EIO;
         return -1;
     }
-    file->position += count;
+    file->position += copied;
     release_copied(file);
-    return (ssize_t)count;
+    return (ssize_t)copied;
 }
 
 static int seek_mapped(void *cookie, off64_t *offset, int whence) {

@@ -7,8 +7,8 @@ import WardwatchModel
 /// A regular file is mapped into memory and read through a stream that copies from the mapping (`CMappedFile`): no
 /// `read` calls, and no kernel copy of every byte into the process (the kernel's copy, `_copy_to_iter`, was about a
 /// tenth of the capture's CPU). Pages already copied are handed back every few megabytes, so a large file does not stay
-/// in the process's memory. A file that another process truncates while it is read gives a read error (`shrank`), not
-/// SIGBUS. A file that is still growing is read up to the size it had when opened. Anything else (a pipe, a device, an
+/// in the process's memory. A file that another process truncates while it is read gives its packets up to the cut
+/// and then a read error (`shrank`): not SIGBUS, and not the zeros a partly cut page reads as. A file that is still growing is read up to the size it had when opened. Anything else (a pipe, a device, an
 /// empty file, a failed map) is read through `read` calls. Both go through a 1 MiB stdio buffer (libpcap's own `fopen`
 /// would read 4 KiB at a time).
 final class CaptureFileStream {
@@ -25,7 +25,8 @@ final class CaptureFileStream {
     init(path: String) throws(CaptureError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CaptureError("cannot open capture file \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+        var keepsDescriptor = false  // a mapped file's stream checks its size through it
+        defer { if !keepsDescriptor { close(fd) } }
         var status = stat()
         var stream: UnsafeMutablePointer<FILE>?
         var mapped: UnsafeMutablePointer<ww_mapped_file>?
@@ -35,12 +36,13 @@ final class CaptureFileStream {
             let size = Int(status.st_size)
             let state = UnsafeMutablePointer<ww_mapped_file>.allocate(capacity: 1)
             state.initialize(to: ww_mapped_file(
-                base: base.assumingMemoryBound(to: UInt8.self), size: size, position: 0, released: 0,
+                base: base.assumingMemoryBound(to: UInt8.self), size: size, fd: fd, position: 0, released: 0,
                 release_step: Self.releaseStep, shrank: 0))
             stream = ww_mapped_file_open(state)
             if stream != nil {
                 _ = madvise(base, size, MADV_SEQUENTIAL)
                 mapped = state
+                keepsDescriptor = true
             } else {
                 state.deallocate()
                 munmap(base, size)
@@ -77,6 +79,7 @@ final class CaptureFileStream {
         if ownsFile { fclose(file) }
         if let mapping {
             munmap(UnsafeMutableRawPointer(mutating: mapping.pointee.base), mapping.pointee.size)
+            close(mapping.pointee.fd)
             mapping.deallocate()
         }
         free(stdioBuffer)

@@ -5,13 +5,16 @@
 
 /// A file mapped into memory, read as a stdio stream.
 ///
-/// The stream copies from the mapping into stdio's buffer. A copy that touches a page the file no longer has (another
-/// process truncated it while it was read) raises SIGBUS; here that copy becomes a read error (EIO) and `shrank` is set,
-/// so the reader gets an error instead of the process dying. Pages already copied are handed back every
-/// `release_step` bytes, so a large file does not stay in memory.
+/// The stream copies from the mapping into stdio's buffer. If another process truncates the file while it is read, a
+/// copy touching a page the file no longer has raises SIGBUS, and a copy of the last, partly cut page reads zeros.
+/// Here the stream instead delivers the bytes the file still has, sets `shrank` and then fails with EIO, so the
+/// reader gets everything before the cut and an error, not a dead process or made-up bytes. Pages already copied are
+/// handed back every `release_step` bytes, so a large file does not stay in memory.
 typedef struct ww_mapped_file {
     const unsigned char *base;
     size_t size;
+    /// The open file (its current size is checked after each copy); the owner closes it.
+    int fd;
     /// Bytes copied out so far.
     size_t position;
     /// Bytes at the start of the mapping already handed back (a multiple of the page size).

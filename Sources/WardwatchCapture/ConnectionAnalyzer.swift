@@ -238,7 +238,7 @@ struct ConnectionAnalyzer {
         appendObservation(.tlsClientHello, d, sensor: sensor, context: context, into: &output) { w, connection in
             TLSClientHelloObservation.writeJSON(
                 to: &w, alpn: hello.alpnProtocolNames, cipherSuites: hello.cipherSuites, extensions: extensionTypes,
-                ja4: fingerprint, serverName: hello.serverName.flatMap { $0.isEmpty ? nil : $0 },
+                ja4: fingerprint, serverName: SchemaFields.serverName(hello.serverName),
                 signatureAlgorithms: hello.signatureAlgorithms, supportedVersions: hello.supportedVersions,
                 connection: connection)
         }
@@ -281,11 +281,12 @@ struct ConnectionAnalyzer {
             let isRequest = if case .associateRequest = pdu { true } else { false }
             return DICOMAssociationObservation(
                 connection: endpoints, pdu: isRequest ? "A-ASSOCIATE-RQ" : "A-ASSOCIATE-AC",
-                calledAeTitle: DiscoveryObservations.nonEmpty(n.calledAETitle), callingAeTitle: DiscoveryObservations.nonEmpty(n.callingAETitle),
-                applicationContext: DiscoveryObservations.nonEmpty(n.applicationContextName),
-                abstractSyntaxes: isRequest ? n.abstractSyntaxes : [],
-                implementationClassUid: DiscoveryObservations.nonEmpty(n.userInformation?.implementationClassUID),
-                implementationVersionName: DiscoveryObservations.nonEmpty(n.userInformation?.implementationVersionName),
+                calledAeTitle: SchemaFields.dicomShortText(n.calledAETitle),
+                callingAeTitle: SchemaFields.dicomShortText(n.callingAETitle),
+                applicationContext: SchemaFields.dicomUID(n.applicationContextName),
+                abstractSyntaxes: isRequest ? n.abstractSyntaxes.compactMap(SchemaFields.dicomUID) : [],
+                implementationClassUid: SchemaFields.dicomUID(n.userInformation?.implementationClassUID),
+                implementationVersionName: SchemaFields.dicomShortText(n.userInformation?.implementationVersionName),
                 userIdentityType: n.userInformation?.userIdentityType.map(Int.init))
         case .associateReject(let r):
             return DICOMAssociationObservation(

@@ -82,7 +82,7 @@ enum DiscoveryObservations {
             systemDescription: nonEmpty(du.systemDescription),
             capabilities: capabilityNames(du.enabledCapabilities.map(UInt32.init), names: lldpCapabilities),
             managementAddresses: du.managementAddresses.map(\.text).filter { !$0.isEmpty },
-            nativeVlan: du.portVLAN.map(Int.init), inventory: inventory, civicLocation: civic)
+            nativeVlan: SchemaFields.vlanID(du.portVLAN), inventory: inventory, civicLocation: civic)
     }
 
     static func cdp(_ packet: CDPPacket) -> NeighborObservation {
@@ -91,7 +91,7 @@ enum DiscoveryObservations {
             platform: nonEmpty(packet.platform), softwareVersion: nonEmpty(packet.softwareVersion),
             capabilities: capabilityNames(packet.capabilities, names: cdpCapabilities),
             managementAddresses: packet.addresses.map(\.text).filter { !$0.isEmpty },
-            nativeVlan: packet.nativeVLAN.map(Int.init))
+            nativeVlan: SchemaFields.vlanID(packet.nativeVLAN))
     }
 
     static func typeName(_ type: UInt16) -> String {

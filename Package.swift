@@ -104,13 +104,15 @@ let package = Package(
             resources: [.copy("Resources")]),
         .executableTarget(name: "wardwatch", dependencies: ["WardwatchApp"]),
 
+        // Helpers shared by the test targets (the schema validator).
+        .target(name: "WardwatchTestSupport", path: "Tests/WardwatchTestSupport"),
         .testTarget(
             name: "WardwatchKafkaTests",
             dependencies: ["WardwatchKafka", .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(
             name: "WardwatchDecoderTests",
             dependencies: [
-                "WardwatchDecoders", "WardwatchCapture", "WardwatchModel",
+                "WardwatchDecoders", "WardwatchCapture", "WardwatchModel", "WardwatchTestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
@@ -121,10 +123,13 @@ let package = Package(
             ]),
         .testTarget(
             name: "WardwatchIdentityTests",
-            dependencies: ["WardwatchIdentity", "WardwatchCapture", "WardwatchModel", "WardwatchDecoders"]),
+            dependencies: ["WardwatchIdentity", "WardwatchCapture", "WardwatchModel", "WardwatchDecoders", "WardwatchTestSupport"]),
         .testTarget(
             name: "WardwatchEndToEndTests",
-            dependencies: ["WardwatchApp", "WardwatchKafka", "WardwatchModel", "WardwatchProcessing", "WardwatchIdentity"]),
+            dependencies: [
+                "WardwatchApp", "WardwatchKafka", "WardwatchModel", "WardwatchProcessing", "WardwatchIdentity",
+                "WardwatchTestSupport",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

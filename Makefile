@@ -39,6 +39,7 @@ test: test-deps
 	$(SWIFT) test --skip-build
 	@$(MAKE) --no-print-directory compose-check
 	FUZZ_SECONDS=10 Tests/Fuzz/run.sh
+	BIN=$(BIN) Tests/Fuzz/mutated-schema-check.sh
 	@$(MAKE) --no-print-directory schema-check
 
 schema-check:

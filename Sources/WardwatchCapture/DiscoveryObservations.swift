@@ -182,7 +182,7 @@ enum DiscoveryObservations {
         }
         let endpoint = message.endpoints.first
         return WSDiscoveryObservation(
-            message: name, endpointReference: nonEmpty(endpoint?.address),
+            message: SchemaFields.xmlName(name), endpointReference: nonEmpty(endpoint?.address),
             types: endpoint?.types.map(\.expanded) ?? [], scopes: endpoint?.scopes ?? [],
             xaddrs: endpoint?.xAddrs ?? [], metadataVersion: endpoint?.metadataVersion.map(Int.init))
     }

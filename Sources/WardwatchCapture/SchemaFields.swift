@@ -34,6 +34,20 @@ enum SchemaFields {
         return String(decoding: text.utf8.map { $0 <= 0x20 || $0 == 0x7F ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
     }
 
+    /// An XML local name as the schema takes it (a letter or "_", then letters, digits, ".", "_" or "-"; at most 256
+    /// bytes): any other byte becomes "_". The field is required, so it is mended, never left out.
+    static func xmlName(_ text: String) -> String {
+        func allowed(_ byte: UInt8, first: Bool) -> Bool {
+            let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            if letter || byte == UInt8(ascii: "_") { return true }
+            return !first && ((byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-"))
+        }
+        let bytes = Array(text.utf8.prefix(256))
+        guard !bytes.isEmpty else { return "_" }
+        if bytes.enumerated().allSatisfy({ allowed($1, first: $0 == 0) }) { return text.utf8.count <= 256 ? text : String(decoding: bytes, as: UTF8.self) }
+        return String(decoding: bytes.enumerated().map { allowed($1, first: $0 == 0) ? $1 : UInt8(ascii: "_") }, as: UTF8.self)
+    }
+
     /// A VLAN id, 1 to 4094 (0 means none, 4095 is reserved); anything else is nil.
     static func vlanID(_ value: UInt16?) -> Int? {
         guard let value, (1...4094).contains(value) else { return nil }

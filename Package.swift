@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "WardwatchDecoderTests",
             dependencies: [
-                "WardwatchDecoders", "WardwatchCapture", "WardwatchModel", "WardwatchTestSupport",
+                "WardwatchDecoders", "WardwatchCapture", "WardwatchModel",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(

@@ -8,9 +8,9 @@ import WardwatchModel
 /// `read` calls, and no kernel copy of every byte into the process (the kernel's copy, `_copy_to_iter`, was about a
 /// tenth of the capture's CPU). Pages already copied are handed back every few megabytes, so a large file does not stay
 /// in the process's memory. A file that another process truncates while it is read gives its packets up to the cut
-/// and then a read error (`shrank`): not SIGBUS, and not the zeros a partly cut page reads as. A file that is still growing is read up to the size it had when opened. Anything else (a pipe, a device, an
-/// empty file, a failed map) is read through `read` calls. Both go through a 1 MiB stdio buffer (libpcap's own `fopen`
-/// would read 4 KiB at a time).
+/// and then a read error (`shrank`): not SIGBUS, and not the zeros a partly cut page reads as. A file that is still
+/// growing is read up to the size it had when opened. Anything else (a pipe, a device, an empty file, a failed map) is
+/// read through `read` calls. Both go through a 1 MiB stdio buffer (libpcap's own `fopen` would read 4 KiB at a time).
 final class CaptureFileStream {
     /// The stream; libpcap closes it once `pcap_fopen_offline` has taken it (`handedToLibpcap()`).
     let file: UnsafeMutablePointer<FILE>

@@ -42,10 +42,9 @@ enum SchemaFields {
             if letter || byte == UInt8(ascii: "_") { return true }
             return !first && ((byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-"))
         }
-        let bytes = Array(text.utf8.prefix(256))
-        guard !bytes.isEmpty else { return "_" }
-        if bytes.enumerated().allSatisfy({ allowed($1, first: $0 == 0) }) { return text.utf8.count <= 256 ? text : String(decoding: bytes, as: UTF8.self) }
-        return String(decoding: bytes.enumerated().map { allowed($1, first: $0 == 0) ? $1 : UInt8(ascii: "_") }, as: UTF8.self)
+        let mended = text.utf8.prefix(256).enumerated().map { allowed($1, first: $0 == 0) ? $1 : UInt8(ascii: "_") }
+        if mended.isEmpty { return "_" }
+        return mended.elementsEqual(text.utf8) ? text : String(decoding: mended, as: UTF8.self)
     }
 
     /// A VLAN id, 1 to 4094 (0 means none, 4095 is reserved); anything else is nil.

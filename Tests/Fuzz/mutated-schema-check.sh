@@ -11,9 +11,9 @@ rm -rf "$out" && mkdir -p "$out"
 captures=$( (find ../shared/pcaps Tests/Fixtures -name '*.pcap' -o -name '*.pcapng' 2>/dev/null; echo Sources/WardwatchApp/Resources/ward-sample.pcap) | sort)
 index=0
 for capture in $captures; do
-  index=$((index + 1))
   # The mutator reads classic pcap; editcap (tshark's companion) converts pcapng.
-  editcap -F pcap "$capture" "$out/base-$index.pcap" 2>/dev/null || continue
+  editcap -F pcap "$capture" "$out/base-$((index + 1)).pcap" 2>/dev/null || continue
+  index=$((index + 1))
   for seed in 1 2 3; do
     python3 Tests/Fuzz/mutate_pcap.py "$out/base-$index.pcap" "$out/mutated.pcap" "$seed"
     "$bin" capture --pcap "$out/mutated.pcap" --output - --announcement-refresh 0 --log-level critical >> "$out/observations.jsonl"

@@ -220,9 +220,11 @@ struct CommandLineErrorTests {
         #expect(linesBoth.count > out.split(separator: "\n").count)
         let (_, outWhole, _) = try await Child.run(["capture", "--pcap", Repo.wardSample, "--output", "-", "--log-level", "error"])
         // Every device of the undamaged file is in the output (its repeated announcements may be held back).
-        let devices = { (text: String) in Set(text.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) .flatMap { ($0 as? [String: Any])?["device_key"] as? String }
-        }) }
+        func devices(_ text: String) -> Set<String> {
+            Set(text.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["device_key"] as? String
+            })
+        }
         #expect(devices(outWhole).isSubset(of: devices(outBoth)))
 
         let garbage = FileManager.default.temporaryDirectory.appendingPathComponent("garbage-\(getpid()).pcap")

@@ -74,9 +74,32 @@ public struct ConsumerBatch: Sendable, RandomAccessCollection {
     }
 
     /// The batch without the records of `partitions` (used when they are revoked before delivery).
-    func removing(_ partitions: Set<TopicPartition>) -> ConsumerBatch {
+    public func removing(_ partitions: Set<TopicPartition>) -> ConsumerBatch {
         let kept = entries.filter { !partitions.contains(TopicPartition(topics[Int($0.topicIndex)], $0.partition)) }
         return ConsumerBatch(topics: topics, storage: storage, entries: kept)
+    }
+}
+
+extension ConsumerBatch {
+    /// A batch built by hand from records (tests of code that takes batches); keys and values are copied once.
+    public init(_ records: [ConsumerRecord]) {
+        var topics: [String] = []
+        var storage: [UInt8] = []
+        var entries: [Entry] = []
+        for record in records {
+            let topicIndex = topics.firstIndex(of: record.topic) ?? topics.count
+            if topicIndex == topics.count { topics.append(record.topic) }
+            let keyStart = storage.count
+            storage += record.key ?? []
+            let valueStart = storage.count
+            storage += record.value ?? []
+            entries.append(
+                Entry(
+                    topicIndex: Int32(topicIndex), partition: record.partition, offset: record.offset,
+                    timestamp: record.timestamp ?? -1, keyStart: keyStart, keyCount: record.key?.count ?? -1,
+                    valueStart: valueStart, valueCount: record.value?.count ?? -1, headers: record.headers))
+        }
+        self.init(topics: topics, storage: storage, entries: entries)
     }
 }
 

@@ -11,6 +11,8 @@ final class ClientContext: @unchecked Sendable {
     let lastError = Mutex<KafkaError?>(nil)
     /// Set by the consumer: called on its poll thread from within `rd_kafka_consumer_poll`.
     var rebalance: (@Sendable (OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
+    /// Offset commits the group coordinator refused or that failed on the way (a consumer's commit callback counts).
+    let failedCommits = Atomic<Int>(0)
 
     init(logger: Logger, statistics: KafkaStatisticsExporter?) {
         self.logger = logger

@@ -70,6 +70,14 @@ public final class KafkaConsumer: Sendable {
                 guard let rk, let partitions, let context = ClientContext.from(opaque) else { return }
                 context.rebalance?(rk, err, partitions)
             }
+            // Served on the poll thread for every commit, `commitAsync`'s included: the only place its outcome shows.
+            rd_kafka_conf_set_offset_commit_cb(conf) { _, err, offsets, opaque in
+                guard let context = ClientContext.from(opaque) else { return }
+                let failed = err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET
+                if failed || offsets.map({ NativePartitionList.firstError(UnsafePointer($0), during: "commit") != nil }) == true {
+                    context.failedCommits.add(1, ordering: .relaxed)
+                }
+            }
         }
         self.handle = handle
         rd_kafka_poll_set_consumer(handle.pointer)
@@ -143,6 +151,10 @@ public final class KafkaConsumer: Sendable {
         defer { rd_kafka_topic_partition_list_destroy(list) }
         try KafkaError.check(rd_kafka_commit(handle.pointer, list, 1), during: "commit offsets")
     }
+
+    /// How many offset commits have failed so far (refused during a rebalance, fenced, timed out), asynchronous
+    /// ones included; a caller that commits with `commitAsync` compares it to notice that it must commit again.
+    public var failedCommits: Int { handle.context.failedCommits.load(ordering: .relaxed) }
 
     /// Commits the offsets after `batch`.
     public func commit(after batch: ConsumerBatch) async throws(KafkaError) {

@@ -7,8 +7,10 @@ import Logging
 /// the end is the last stable offset and aborted records are skipped.
 public final class PartitionReader: Sendable {
     private let handle: KafkaClientHandle
+    private let logger: Logger
 
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "wardwatch.kafka.reader")) throws(KafkaError) {
+        self.logger = logger
         var configuration = configuration
         configuration["group.id"] = "wardwatch-reader-\(UUID().uuidString)"
         configuration["enable.auto.commit"] = "false"
@@ -31,6 +33,7 @@ public final class PartitionReader: Sendable {
     ) async throws {
         guard !start.isEmpty else { return }
         let handle = self.handle
+        let logger = self.logger
         try await Blocking.runThrowing {
             let rk = handle.pointer
             for topic in Set(start.map(\.topic)) {
@@ -48,25 +51,33 @@ public final class PartitionReader: Sendable {
             var pending = Set(start.map(\.topicPartition))
             var builder = ConsumerBatchBuilder(capacity: 4096)
             var silentSince = ContinuousClock.now
+            func checkSilence() throws {
+                guard ContinuousClock.now - silentSince > idleTimeout else { return }
+                throw KafkaError(
+                    message: "reading \(pending.sorted().map(\.description).joined(separator: ",")) did not reach the end within \(idleTimeout)")
+            }
             while !pending.isEmpty {
                 guard let message = rd_kafka_consumer_poll(rk, 100) else {
                     if !builder.isEmpty { try body(builder.take()) }
-                    if ContinuousClock.now - silentSince > idleTimeout {
-                        throw KafkaError(
-                            message: "reading \(pending.sorted().map(\.description).joined(separator: ",")) did not reach the end within \(idleTimeout)")
-                    }
+                    try checkSilence()
                     continue
                 }
                 defer { rd_kafka_message_destroy(message) }
-                silentSince = ContinuousClock.now
                 let m = message.pointee
                 let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
                 switch m.err {
                 case RD_KAFKA_RESP_ERR_NO_ERROR:
+                    silentSince = ContinuousClock.now
                     builder.append(message)
                     if builder.count >= 4096 { try body(builder.take()) }
                 case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+                    silentSince = ContinuousClock.now
                     pending.remove(TopicPartition(topic, m.partition))
+                case _ where m.rkt == nil && m.err != RD_KAFKA_RESP_ERR__FATAL:
+                    // A client-level event (a broker connection dropped, all brokers down): librdkafka reconnects
+                    // and resumes fetching by itself, so the read goes on, bounded by the idle timeout.
+                    logger.warning("reader: \(KafkaError.text(m.err)); reading on", metadata: ["code": "\(m.err.rawValue)"])
+                    try checkSilence()
                 default:
                     throw KafkaError(code: m.err.rawValue, message: "reading \(topic)[\(m.partition)]: \(KafkaError.text(m.err))")
                 }

@@ -50,7 +50,8 @@ public struct StreamsOptions: Sendable {
 /// interval and on revocation, at-least-once or exactly-once.
 public final class StreamsService: Sendable {
     public let topology: Topology
-    private let coordinator: StreamsCoordinator
+    /// The protocol's state and steps (internal, so tests can drive rebalance hooks and batches directly).
+    let coordinator: StreamsCoordinator
     private let consumer: KafkaConsumer
 
     public init(
@@ -160,6 +161,11 @@ final class StreamsCoordinator: @unchecked Sendable {
     private var transactionsEnded = 0
     /// Partitions to rewind to their committed offsets before the next batch (set by a hook that aborted).
     private var pendingRewind: [TopicPartition] = []
+    /// The partitions the group has assigned to this instance. A batch taken from the consumer just before a
+    /// revocation may still hold records of partitions it lost: those are not processed (their new owner does).
+    private var owned: Set<TopicPartition> = []
+    /// `KafkaConsumer.failedCommits` when last looked at: a rise means an interval commit failed unseen.
+    private var commitFailuresSeen = 0
 
     init(
         topology: Topology, options: StreamsOptions, producer: KafkaProducer, reader: PartitionReader, logger: Logger,
@@ -187,12 +193,20 @@ final class StreamsCoordinator: @unchecked Sendable {
     func assigned(_ partitions: [TopicPartition]) async {
         await lock.lock()
         metrics.rebalance("assigned")
+        owned.formUnion(partitions)
+        // librdkafka 2.0.2 sometimes assigns a partition again without revoking it first (seen in the scaling test on a
+        // busy machine): its task is current, while its changelog lacks the changes since the last commit, so it is
+        // kept rather than restored over.
+        let fresh = partitions.filter { engine.tasks[$0] == nil }
+        if fresh.count < partitions.count {
+            logger.info("partitions assigned again keep their state", metadata: ["partitions": "\(partitions.count - fresh.count)"])
+        }
         do {
-            try await restore(partitions)
+            try await restore(fresh)
         } catch {
             // Their tasks are dropped, so the first batch of each restores again before processing.
             logger.error("restore failed", metadata: ["error": "\(error)"])
-            engine.drop(partitions)
+            engine.drop(fresh)
         }
         await lock.unlock()
     }
@@ -211,6 +225,7 @@ final class StreamsCoordinator: @unchecked Sendable {
             logger.error("commit on revocation failed", metadata: ["error": "\(error)"])
         }
         engine.drop(partitions)
+        owned.subtract(partitions)
         pendingRewind.removeAll { partitions.contains($0) }
         for partition in partitions { lastActivity[partition] = nil }
         await lock.unlock()
@@ -220,6 +235,7 @@ final class StreamsCoordinator: @unchecked Sendable {
         await lock.lock()
         metrics.rebalance("lost")
         engine.drop(partitions)
+        owned.subtract(partitions)
         for partition in partitions { lastActivity[partition] = nil }
         if options.guarantee == .exactlyOnce && inTransaction {
             // The open transaction holds work of the lost partitions: abort it and redo the others from their
@@ -243,8 +259,12 @@ final class StreamsCoordinator: @unchecked Sendable {
             await rewindToCommitted(partitions)
             return
         }
+        let stale = Set(batch.lazy.map(\.topicPartition)).subtracting(owned)
+        if !stale.isEmpty { logger.debug("records of revoked partitions dropped", metadata: ["partitions": "\(stale.sorted())"]) }
+        let batch = stale.isEmpty ? batch : batch.removing(stale)
+        var unrestored: [TopicPartition] = []
         do {
-            try await processLocked(batch)
+            unrestored = try await processLocked(batch)
         } catch let error as KafkaError where error.severity == .abortable && options.guarantee == .exactlyOnce {
             let partitions = await abortLocked()
             await lock.unlock()
@@ -255,19 +275,35 @@ final class StreamsCoordinator: @unchecked Sendable {
             throw error
         }
         await lock.unlock()
+        // Their records of this batch were left out; they come again from the committed offsets.
+        if !unrestored.isEmpty { await rewindToCommitted(unrestored) }
     }
 
-    private func processLocked(_ batch: ConsumerBatch) async throws {
+    /// Processes `batch`; returns the partitions whose stores could not be restored (their records are skipped).
+    private func processLocked(_ batch: ConsumerBatch) async throws -> [TopicPartition] {
         let started = ContinuousClock.now
-        // Partitions without a task (after an aborted transaction) are restored before they are processed.
+        // Partitions without a task (a restore failed on assignment, a transaction was aborted) are restored before
+        // they are processed. A failed restore does not stop the instance: those partitions are rewound and retried.
+        var batch = batch
         let missing = Set(batch.lazy.map(\.topicPartition)).filter { engine.tasks[$0] == nil }
-        if !missing.isEmpty { try await restore(Array(missing)) }
+        var unrestored: [TopicPartition] = []
+        if !missing.isEmpty {
+            do {
+                try await restore(Array(missing))
+            } catch {
+                logger.error("restore failed; the partitions are rewound and restored again", metadata: ["error": "\(error)"])
+                engine.drop(Array(missing))
+                unrestored = missing.sorted()
+                batch = batch.removing(missing)
+            }
+        }
         let result = engine.process(batch)
         for record in batch { lastActivity[record.topicPartition] = started }
         try await emit(result.outputs)
         processed.add(batch.count, ordering: .relaxed)
         metrics.batch(in: batch.count, out: result.outputs.count, deadLetters: result.deadLetters, late: result.late)
         if ContinuousClock.now - lastCommit >= options.commitInterval { try await commitLocked() }
+        return unrestored
     }
 
     private func emit(_ outputs: [ProducerRecord]) async throws {
@@ -291,6 +327,7 @@ final class StreamsCoordinator: @unchecked Sendable {
             await lock.lock()
             do {
                 if let idle = options.idleAdvance { try await advanceIdle(after: idle) }
+                noteFailedCommits()
                 if dirty && ContinuousClock.now - lastCommit >= options.commitInterval { try await commitLocked() }
             } catch let error as KafkaError where error.severity == .abortable && options.guarantee == .exactlyOnce {
                 let partitions = await abortLocked()
@@ -303,6 +340,17 @@ final class StreamsCoordinator: @unchecked Sendable {
             }
             await lock.unlock()
         }
+    }
+
+    /// An interval commit is not waited for, so a refusal (a rebalance under way, a stale generation) shows only as
+    /// a rise in the consumer's failed-commit count. Then the current offsets are committed again, at most once a
+    /// second: without this, offsets refused after the last records of a quiet stream would stay behind for good.
+    private func noteFailedCommits() {
+        guard options.guarantee == .atLeastOnce, let consumer else { return }
+        let failures = consumer.failedCommits
+        guard failures != commitFailuresSeen, ContinuousClock.now - lastCommit >= .seconds(1) else { return }
+        commitFailuresSeen = failures
+        if !engine.tasks.isEmpty { dirty = true }
     }
 
     private func advanceIdle(after idle: Duration) async throws {

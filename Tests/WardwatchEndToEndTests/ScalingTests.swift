@@ -17,10 +17,13 @@ struct ScalingTests {
         let brokers = "127.0.0.1:\(port)"
         let kafka = KafkaConfiguration(bootstrapServers: brokers)
         let topics = TopicNames()
-        // Faster failure detection than the default 45 s, so the test sees the takeover within its time.
+        // Faster failure detection than the default 45 s, so the test sees the takeover within its time. Not much
+        // faster: the mock cluster gives members only the session timeout less 1 s to rejoin a rebalance (real Kafka
+        // waits max.poll.interval.ms), and on a busy 2-core CI machine 5 s was sometimes too short, so every
+        // rebalance timed out and started the next one.
         let processArguments = [
             "process", "--brokers", brokers, "--log-level", ProcessInfo.processInfo.environment["WARDWATCH_SCALING_LOG"] ?? "error",
-            "-X", "session.timeout.ms=6000",
+            "-X", "session.timeout.ms=12000",
             "-X", "heartbeat.interval.ms=500",
         ]
 
@@ -50,8 +53,10 @@ struct ScalingTests {
         let partitions = (0..<Int32(12)).map { TopicPartition(topics.observations, $0) }
         let deadline = ContinuousClock.now + .seconds(180)
         var committed: Int64 = 0
+        var perPartition: [Int64] = []
         while ContinuousClock.now < deadline {
-            committed = ((try? await probe.committed(partitions)) ?? []).reduce(0) { $0 + max(0, $1.offset) }
+            perPartition = ((try? await probe.committed(partitions)) ?? []).map(\.offset)
+            committed = perPartition.reduce(0) { $0 + max(0, $1) }
             if committed == Int64(stream.count) { break }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -60,8 +65,16 @@ struct ScalingTests {
             for (index, instance) in instances.enumerated() {
                 try? Data(instance.stderr.utf8).write(to: URL(fileURLWithPath: "\(dir)/instance-\(index).log"))
             }
+            try? Data(broker.stderr.utf8).write(to: URL(fileURLWithPath: "\(dir)/broker.log"))
         }
+        // What a failure needs to be understood: which partitions stalled, which processes still ran, what they said
+        // (errors only, unless WARDWATCH_SCALING_LOG asks for more). Printed last, where CI's tail of the log shows it.
+        let states = ([("broker", broker)] + instances.enumerated().map { ("instance \($0.offset)", $0.element) })
+            .map { "\($0.0) \($0.1.process.isRunning ? "running" : "exited \($0.1.process.terminationStatus)"): \($0.1.stderr.suffix(1500))" }
+        let diagnosis = "scaling diagnosis: committed \(committed) of \(stream.count) records, per partition \(perPartition); \(states)"
         #expect(committed == Int64(stream.count), "the group committed \(committed) of \(stream.count) records")
+        var complete = false  // set at the end; a throw on the way leaves it false
+        defer { if !complete { print(diagnosis) } }
         for instance in instances.dropFirst() {
             instance.signal(SIGTERM)
             let status = try await instance.wait(timeout: .seconds(60))
@@ -76,6 +89,11 @@ struct ScalingTests {
         }
         #expect(devices.count == 10_000)
         let differing = Set(devices.keys).union(expected.devices.keys).filter { devices[$0] != expected.devices[$0] }
+        if let dir = ProcessInfo.processInfo.environment["WARDWATCH_SCALING_LOG_DIR"], !differing.isEmpty {
+            let sample = differing.sorted().prefix(20).map { "\($0)\n  got      \(devices[$0].map { "\($0)" } ?? "nothing")\n  expected \(expected.devices[$0].map { "\($0)" } ?? "nothing")" }
+            try? Data((["\(differing.count) differ: \(differing.sorted())"] + sample).joined(separator: "\n").utf8)
+                .write(to: URL(fileURLWithPath: "\(dir)/differing.txt"))
+        }
         #expect(differing.isEmpty, "\(differing.count) devices differ from a single-instance run, e.g. \(differing.sorted().prefix(3))")
 
         var uids: [String] = []
@@ -85,6 +103,8 @@ struct ScalingTests {
         }
         #expect(Set(uids) == expected.findingUIDs, "every expected finding, and no other")
         #expect(uids.count >= expected.findingUIDs.count)
+        complete = committed == Int64(stream.count) && devices.count == 10_000 && differing.isEmpty
+            && Set(uids) == expected.findingUIDs
         print("scaling: \(uids.count) alerts for \(expected.findingUIDs.count) findings (repeats carry the same uid)")
     }
 

@@ -105,6 +105,50 @@ struct KafkaClientTests {
         await second.close()
     }
 
+    @Test("a partition reader reads to the current end each time, also where it found the partition empty before")
+    func readerRereadsGrownPartition() async throws {
+        let broker = try TestKafka.broker(topics: ["grows": 4])
+        let reader = try PartitionReader(
+            configuration: KafkaConfiguration(bootstrapServers: broker.bootstrapServers), logger: TestKafka.logger)
+        let start = (0..<Int32(4)).map { TopicPartitionOffset("grows", $0, TopicPartitionOffset.beginning) }
+        let producer = try TestKafka.producer(broker)
+        var expected = 0
+        for round in 0..<4 {
+            let read = Recorder(0)
+            try await reader.readToEnd(start) { batch in read.update { $0 += batch.count } }
+            #expect(read.value == expected, "read \(round)")
+            let records = (0..<100).map { ProducerRecord(topic: "grows", key: Array("k\($0)".utf8), value: Array("\(round)".utf8)) }
+            try await producer.send(records)
+            expected += records.count
+        }
+        await producer.shutdown()
+    }
+
+    @Test("a partition reader rides out a broker outage: connection errors do not end the read")
+    func readerSurvivesOutage() async throws {
+        let broker = try TestKafka.broker(topics: ["outage": 2])
+        let producer = try TestKafka.producer(broker)
+        try await producer.send((0..<200).map { ProducerRecord(topic: "outage", key: Array("k\($0)".utf8), value: Array("\($0)".utf8)) })
+        await producer.shutdown()
+        let reader = try PartitionReader(
+            configuration: KafkaConfiguration(bootstrapServers: broker.bootstrapServers), logger: TestKafka.logger)
+        let start = (0..<Int32(2)).map { TopicPartitionOffset("outage", $0, TopicPartitionOffset.beginning) }
+        let before = Recorder(0)
+        try await reader.readToEnd(start) { batch in before.update { $0 += batch.count } }
+        #expect(before.value == 200)
+
+        // The broker closes every connection and refuses new ones while the read starts; it is back 1.5 s later.
+        try broker.setBroker(1, up: false)
+        let comeBack = Task {
+            try await Task.sleep(for: .milliseconds(1500))
+            try broker.setBroker(1, up: true)
+        }
+        let during = Recorder(0)
+        try await reader.readToEnd(start, idleTimeout: .seconds(20)) { batch in during.update { $0 += batch.count } }
+        try await comeBack.value
+        #expect(during.value == 200)
+    }
+
     @Test("pause, resume and seek move the fetch position")
     func pauseResumeSeek() async throws {
         let broker = try TestKafka.broker(topics: ["seek": 1])

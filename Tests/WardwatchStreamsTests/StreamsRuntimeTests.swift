@@ -103,6 +103,71 @@ struct StreamsRuntimeTests {
         withExtendedLifetime(broker) {}
     }
 
+    /// A coordinator of a windowed count, driven by hand: hooks and batches called directly, as the consumer's poll
+    /// thread and processing loop would, in the orders a busy machine produced in the scaling test.
+    func countingService(_ broker: EmbeddedBroker, applicationId: String) throws -> (StreamsService, KafkaConfiguration) {
+        let topology = WindowedCountProcessor.topology(
+            applicationId: applicationId, input: "\(applicationId)-in", output: "\(applicationId)-out", windows: .tumbling(size: 60_000))
+        for topic in [topology.sourceTopics[0], "\(applicationId)-out", "\(applicationId)-dlq"] + topology.changelogTopics {
+            try broker.createTopic(topic, partitions: 2)
+        }
+        let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
+        // Commits only when the test calls for one.
+        let options = StreamsOptions(kafka: kafka, deadLetterTopic: "\(applicationId)-dlq", commitInterval: .seconds(3600))
+        return (try StreamsService(topology: topology, options: options, logger: StreamsTestKit.logger), kafka)
+    }
+
+    func countRecord(_ topic: String, partition: Int32, offset: Int64, key: String = "pump-1") -> ConsumerRecord {
+        ConsumerRecord(
+            topic: topic, partition: partition, offset: offset, timestamp: 1_000 + offset, key: Array(key.utf8)[...],
+            value: [1][...], headers: [])
+    }
+
+    /// The counts the topology published, in order, per partition of the output.
+    func publishedCounts(_ kafka: KafkaConfiguration, topic: String) async throws -> [Int] {
+        let records = try await StreamsTestKit.readAll(kafka, topic: topic, partitions: 2)
+        return records.keys.sorted().flatMap { records[$0]! }.compactMap { record in
+            (try? JSONSerialization.jsonObject(with: Data(record.value ?? [])) as? [String: Any])?["count"] as? Int
+        }
+    }
+
+    @Test("records of a partition revoked while their batch waited are not processed by the instance that lost it")
+    func staleBatchSkipped() async throws {
+        let broker = try EmbeddedBroker(logger: StreamsTestKit.logger)
+        let (service, kafka) = try countingService(broker, applicationId: "stale")
+        let coordinator = service.coordinator
+        let input = "stale-in"
+        await coordinator.assigned([TopicPartition(input, 0), TopicPartition(input, 1)])
+        // The processing loop took this batch from the consumer; before it got the lock, partition 1 was revoked.
+        let batch = ConsumerBatch([countRecord(input, partition: 0, offset: 0), countRecord(input, partition: 1, offset: 0, key: "pump-2")])
+        await coordinator.revoked([TopicPartition(input, 1)])
+        try await coordinator.process(batch)
+        #expect(coordinator.engine.assigned == [TopicPartition(input, 0)], "no task is made again for the revoked partition")
+        #expect(service.processed == 1)
+        try await coordinator.commitLocked(waitForCommit: true)
+        #expect(try await publishedCounts(kafka, topic: "stale-out") == [1], "only partition 0's record was counted")
+        await service.shutdown()
+        withExtendedLifetime(broker) {}
+    }
+
+    @Test("a partition assigned again without a revocation keeps its state instead of restoring an older changelog over it")
+    func reassignmentKeepsState() async throws {
+        let broker = try EmbeddedBroker(logger: StreamsTestKit.logger)
+        let (service, kafka) = try countingService(broker, applicationId: "again")
+        let coordinator = service.coordinator
+        let input = "again-in"
+        await coordinator.assigned([TopicPartition(input, 0)])
+        try await coordinator.process(ConsumerBatch([countRecord(input, partition: 0, offset: 0)]))
+        try await coordinator.commitLocked(waitForCommit: true)  // the changelog now says count 1
+        try await coordinator.process(ConsumerBatch([countRecord(input, partition: 0, offset: 1)]))  // count 2, not yet in the changelog
+        await coordinator.assigned([TopicPartition(input, 0)])
+        try await coordinator.process(ConsumerBatch([countRecord(input, partition: 0, offset: 2)]))
+        try await coordinator.commitLocked(waitForCommit: true)
+        #expect(try await publishedCounts(kafka, topic: "again-out") == [1, 2, 3])
+        await service.shutdown()
+        withExtendedLifetime(broker) {}
+    }
+
     @Test("replaying the same input twice yields byte-identical output topics")
     func replayIsDeterministic() async throws {
         let broker = try mockBroker(applicationId: "unused")

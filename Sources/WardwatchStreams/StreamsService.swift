@@ -259,12 +259,13 @@ final class StreamsCoordinator: @unchecked Sendable {
             await rewindToCommitted(partitions)
             return
         }
-        let stale = Set(batch.lazy.map(\.topicPartition)).subtracting(owned)
+        let partitions = Set(batch.lazy.map(\.topicPartition))
+        let stale = partitions.subtracting(owned)
         if !stale.isEmpty { logger.debug("records of revoked partitions dropped", metadata: ["partitions": "\(stale.sorted())"]) }
         let batch = stale.isEmpty ? batch : batch.removing(stale)
         var unrestored: [TopicPartition] = []
         do {
-            unrestored = try await processLocked(batch)
+            unrestored = try await processLocked(batch, partitions: partitions.subtracting(stale))
         } catch let error as KafkaError where error.severity == .abortable && options.guarantee == .exactlyOnce {
             let partitions = await abortLocked()
             await lock.unlock()
@@ -279,13 +280,14 @@ final class StreamsCoordinator: @unchecked Sendable {
         if !unrestored.isEmpty { await rewindToCommitted(unrestored) }
     }
 
-    /// Processes `batch`; returns the partitions whose stores could not be restored (their records are skipped).
-    private func processLocked(_ batch: ConsumerBatch) async throws -> [TopicPartition] {
+    /// Processes `batch`, whose records are of `partitions`; returns the partitions whose stores could not be
+    /// restored (their records are skipped).
+    private func processLocked(_ batch: ConsumerBatch, partitions: Set<TopicPartition>) async throws -> [TopicPartition] {
         let started = ContinuousClock.now
         // Partitions without a task (a restore failed on assignment, a transaction was aborted) are restored before
         // they are processed. A failed restore does not stop the instance: those partitions are rewound and retried.
         var batch = batch
-        let missing = Set(batch.lazy.map(\.topicPartition)).filter { engine.tasks[$0] == nil }
+        let missing = partitions.filter { engine.tasks[$0] == nil }
         var unrestored: [TopicPartition] = []
         if !missing.isEmpty {
             do {

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -126,3 +127,5 @@ FILE *ww_mapped_file_open(ww_mapped_file *file) {
     cookie_io_functions_t functions = {.read = read_mapped, .write = NULL, .seek = seek_mapped, .close = NULL};
     return fopencookie(file, "rb", functions);
 }
+
+void ww_stream_read_by_one_thread(FILE *stream) { __fsetlocking(stream, FSETLOCKING_BYCALLER); }

@@ -59,6 +59,7 @@ final class CaptureFileStream {
         // stdio buffers either stream: glibc reads an unbuffered one a byte at a time.
         let buffer = malloc(Self.bufferSize)
         if let buffer { setvbuf(stream, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, Self.bufferSize) }
+        ww_stream_read_by_one_thread(stream)  // only the capture thread reads it
         file = stream
         mapping = mapped
         stdioBuffer = buffer

@@ -272,6 +272,7 @@ private func readTLSExtensions(_ reader: inout TLSReader) -> Result<[TLSExtensio
     var inner = TLSReader(reader.bytes, from: reader.offset, to: reader.offset + Int(length))
     _ = reader.skip(Int(length))
     var extensions: [TLSExtension] = []
+    extensions.reserveCapacity(min(Int(length) / 4, 32))  // each takes 4 bytes at least; browsers send about 16
     while inner.remaining > 0 {
         guard let type = inner.u16(), let valueLength = inner.u16() else { return .failure(.badLength("extension")) }
         guard let range = inner.range(Int(valueLength)) else { return .failure(.badLength("extension")) }
@@ -448,8 +449,21 @@ public struct TLSClientHello: Equatable, Sendable {
     }
 
     private mutating func decodeKnownExtensions(_ message: UnsafeRawBufferPointer) {
-        var seen: Set<UInt16> = []
-        for ext in extensions where seen.insert(ext.type).inserted {
+        // Only the first of each known type is decoded (others are skipped, as are repeats of unknown types, which
+        // are not decoded at all): a bit per known type, no set allocated per hello.
+        var decoded: UInt8 = 0
+        for ext in extensions {
+            let bit: UInt8 = switch ext.type {
+            case TLS.ExtensionType.serverName: 1
+            case TLS.ExtensionType.alpn: 2
+            case TLS.ExtensionType.supportedVersions: 4
+            case TLS.ExtensionType.signatureAlgorithms: 8
+            case TLS.ExtensionType.supportedGroups: 16
+            case TLS.ExtensionType.ecPointFormats: 32
+            default: 0
+            }
+            guard bit != 0, decoded & bit == 0 else { continue }
+            decoded |= bit
             let ok: Bool
             switch ext.type {
             case TLS.ExtensionType.serverName:

@@ -27,4 +27,8 @@ typedef struct ww_mapped_file {
 /// Opens a read-only stream over `file`, which must stay valid until the stream is closed. NULL on failure (errno).
 FILE *ww_mapped_file_open(ww_mapped_file *file);
 
+/// Stops stdio from locking `stream` on every call: for a stream only ever used by one thread (libpcap reads a capture
+/// file with two `fread` calls per packet, each otherwise taking the stream's lock).
+void ww_stream_read_by_one_thread(FILE *stream);
+
 #endif

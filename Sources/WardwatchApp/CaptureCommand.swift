@@ -19,11 +19,29 @@ struct CaptureCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Capture live from this interface.")
     var interface: String?
 
-    @Option(name: .long, help: "BPF filter for live capture.")
+    @Option(name: .long, help: "BPF filter (tcpdump syntax): only the packets it accepts are decoded, live or from files.")
     var filter: String?
 
-    @Option(name: .long, help: "Snap length for live capture, bytes.")
-    var snaplen: Int32 = 65535
+    @Option(name: .long, help: "Live capture: bytes kept of each packet (default 65535).")
+    var snaplen: Int32?
+
+    @Option(
+        name: .long,
+        help: "Live capture: the kernel's capture buffer, MiB (default 16). A larger one rides out bursts without drops.")
+    var bufferSize: Int?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Live capture: promiscuous mode (default on; a SPAN port's traffic is addressed to other hosts).")
+    var promiscuous: Bool?
+
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Live capture: each packet is handed over as it arrives (default on). --no-immediate lets the kernel \
+            batch them: fewer wake-ups, up to the 100 ms read timeout of delay.
+            """)
+    var immediate: Bool?
 
     @Option(name: .long, help: "Write observations as JSON lines to this file, or - for standard output, instead of Kafka.")
     var output: String?
@@ -48,6 +66,20 @@ struct CaptureCommand: AsyncParsableCommand {
     func validate() throws {
         if pcap.isEmpty == (interface == nil) { throw ValidationError("give either --pcap FILE... or --interface NAME") }
         if (kafka.brokers == nil) == (output == nil) { throw ValidationError("give either --brokers LIST or --output FILE|-") }
+        if interface == nil {
+            let liveOnly = [
+                ("--snaplen", snaplen != nil), ("--buffer-size", bufferSize != nil),
+                (promiscuous == false ? "--no-promiscuous" : "--promiscuous", promiscuous != nil),
+                (immediate == false ? "--no-immediate" : "--immediate", immediate != nil),
+            ]
+            if let (flag, _) = liveOnly.first(where: \.1) { throw ValidationError("\(flag) applies to live capture (--interface) only") }
+        }
+        if let snaplen, !(1...LiveCaptureOptions.maxSnapLength).contains(snaplen) {
+            throw ValidationError("--snaplen must be 1 to \(LiveCaptureOptions.maxSnapLength) bytes")
+        }
+        if let bufferSize, !(1...LiveCaptureOptions.maxBufferMiB).contains(bufferSize) {
+            throw ValidationError("--buffer-size must be 1 to \(LiveCaptureOptions.maxBufferMiB) MiB")
+        }
         if !(announcementRefresh >= 0 && announcementRefresh < 1e9) {
             throw ValidationError("--announcement-refresh must be a number of seconds, 0 or more")
         }
@@ -61,11 +93,14 @@ struct CaptureCommand: AsyncParsableCommand {
         let sources: [PcapSource]
         if let interface {
             var options = LiveCaptureOptions(interface: interface)
-            options.snapLength = snaplen
+            if let snaplen { options.snapLength = snaplen }
+            if let bufferSize { options.bufferSizeBytes = Int32(bufferSize) << 20 }
+            if let promiscuous { options.promiscuous = promiscuous }
+            if let immediate { options.immediateMode = immediate }
             options.bpfFilter = filter
             sources = [try PcapSource(live: options)]
         } else {
-            sources = try pcap.map { path throws(CaptureError) in try PcapSource(file: path) }
+            sources = try pcap.map { path throws(CaptureError) in try PcapSource(file: path, bpfFilter: filter) }
         }
         let sink: any ObservationSink
         var kafkaProducer: KafkaProducer?

@@ -13,13 +13,23 @@ public struct CaptureError: Error, CustomStringConvertible, Sendable {
 /// Live capture settings.
 public struct LiveCaptureOptions: Sendable {
     public var interface: String
+    /// Receive frames addressed to other hosts (a SPAN port's traffic).
     public var promiscuous = true
+    /// Bytes kept of each packet.
     public var snapLength: Int32 = 65535
+    /// The kernel's ring buffer: what absorbs a burst while the reader is busy.
     public var bufferSizeBytes: Int32 = 16 << 20
+    /// Hand each packet over as it arrives; when false the kernel delivers blocks (at most the 100 ms read timeout late).
     public var immediateMode = true
+    /// A BPF filter in tcpdump syntax.
     public var bpfFilter: String?
 
     public init(interface: String) { self.interface = interface }
+
+    /// The largest snap length libpcap accepts for Ethernet (its MAXIMUM_SNAPLEN).
+    public static let maxSnapLength: Int32 = 262_144
+    /// The largest capture buffer, MiB (the size is a 32-bit count of bytes).
+    public static let maxBufferMiB = 2047
 }
 
 /// A libpcap handle on a file or an interface. Not thread-safe: one reading thread owns it.
@@ -31,8 +41,9 @@ public final class PcapSource {
     public let linkType: LinkType
     public let isLive: Bool
 
-    /// Opens a pcap or pcapng file with microsecond timestamps.
-    public init(file path: String) throws(CaptureError) {
+    /// Opens a pcap or pcapng file with microsecond timestamps; with `bpfFilter` (tcpdump syntax, compiled for the
+    /// file's link type) only the packets it accepts are read.
+    public init(file path: String, bpfFilter: String? = nil) throws(CaptureError) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CaptureError("cannot open capture file \(path): no such file")
         }
@@ -49,6 +60,14 @@ public final class PcapSource {
         guard let linkType = LinkType(rawValue: dlt) else {
             pcap_close(handle)
             throw CaptureError("capture file \(path) has link type \(dlt), which Wardwatch does not decode")
+        }
+        if let bpfFilter {
+            do throws(CaptureError) {
+                try Self.apply(bpfFilter, to: handle, naming: path)
+            } catch {
+                pcap_close(handle)
+                throw error
+            }
         }
         self.handle = handle
         self.stream = stream
@@ -76,17 +95,11 @@ public final class PcapSource {
             throw CaptureError("cannot capture on interface \(options.interface): \(detail)")
         }
         if let filter = options.bpfFilter {
-            var program = bpf_program()
-            guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
-                let detail = String(cString: pcap_geterr(handle))
+            do throws(CaptureError) {
+                try Self.apply(filter, to: handle, naming: options.interface)
+            } catch {
                 pcap_close(handle)
-                throw CaptureError("invalid capture filter '\(filter)': \(detail)")
-            }
-            defer { pcap_freecode(&program) }
-            guard pcap_setfilter(handle, &program) == 0 else {
-                let detail = String(cString: pcap_geterr(handle))
-                pcap_close(handle)
-                throw CaptureError("cannot set capture filter on \(options.interface): \(detail)")
+                throw error
             }
         }
         let dlt = pcap_datalink(handle)
@@ -145,6 +158,18 @@ public final class PcapSource {
         var stats = pcap_stat()
         guard isLive, pcap_stats(handle, &stats) == 0 else { return nil }
         return (stats.ps_recv, stats.ps_drop, stats.ps_ifdrop)
+    }
+
+    /// Compiles `filter` for the handle's link type and sets it; the error names the filter (and `source`).
+    private static func apply(_ filter: String, to handle: OpaquePointer, naming source: String) throws(CaptureError) {
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw CaptureError("invalid capture filter '\(filter)': \(String(cString: pcap_geterr(handle)))")
+        }
+        defer { pcap_freecode(&program) }
+        guard pcap_setfilter(handle, &program) == 0 else {
+            throw CaptureError("cannot set capture filter '\(filter)' on \(source): \(String(cString: pcap_geterr(handle)))")
+        }
     }
 
     static func text(_ buffer: [CChar]) -> String {

@@ -152,6 +152,43 @@ struct LiveCaptureTests {
         #expect(publishedWhileRunning > 0, "nothing published while running after \(sent) frames")
     }
 
+    @Test("promiscuous mode is set on the interface only when asked; every option combination still captures")
+    func liveOptions() async throws {
+        let pair = try #require(VethPair.create(), "cannot create a veth pair")
+        defer { pair.remove() }
+        func interfaceIsPromiscuous() throws -> Bool {
+            let flags = try String(contentsOfFile: "/sys/class/net/\(pair.b)/flags", encoding: .utf8)
+            let value = try #require(UInt32(flags.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst(2), radix: 16))
+            return value & 0x100 != 0  // IFF_PROMISC
+        }
+        #expect(try !interfaceIsPromiscuous())
+        for (promiscuous, immediate) in [(true, false), (false, true)] {
+            var options = LiveCaptureOptions(interface: pair.b)
+            options.promiscuous = promiscuous
+            options.immediateMode = immediate
+            options.bufferSizeBytes = 1 << 20
+            options.snapLength = 96
+            options.bpfFilter = "arp"
+            let source = try PcapSource(live: options)
+            #expect(try interfaceIsPromiscuous() == promiscuous, "promiscuous \(promiscuous)")
+            let sink = CollectingSink()
+            let runner = CaptureRunner(
+                sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 1)
+            let running = Task { try await runner.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            var seen = 0
+            while seen == 0 && ContinuousClock.now < deadline {
+                #expect(VethPair.send(gratuitousARP(mac: [0x02, 0x00, 0x5e, 0x10, 0x20, 0x50], ip: [10, 99, 0, 8]), on: pair.a))
+                try await Task.sleep(for: .milliseconds(100))
+                seen = sink.observations.withLock { $0.count }
+            }
+            runner.stop()
+            _ = try await running.value
+            #expect(seen > 0, "promiscuous \(promiscuous), immediate \(immediate): nothing captured")
+        }
+        #expect(try !interfaceIsPromiscuous(), "closing the capture leaves the interface as it was")
+    }
+
     @Test("a missing interface is a one-line error naming it")
     func missingInterface() throws {
         let error = #expect(throws: CaptureError.self) { _ = try PcapSource(live: LiveCaptureOptions(interface: "nosuchif0")) }

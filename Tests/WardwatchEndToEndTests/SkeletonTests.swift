@@ -190,6 +190,47 @@ struct CommandLineErrorTests {
         #expect(err.contains("--bogus"))
     }
 
+    @Test("a BPF filter on capture files decodes only what it accepts; a bad one, or a live-only flag, is a one-line error")
+    func fileFilter() async throws {
+        func kinds(_ text: String) -> [String: Int] {
+            var counts: [String: Int] = [:]
+            for line in text.split(separator: "\n") {
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                counts[object?["kind"] as? String ?? "?", default: 0] += 1
+            }
+            return counts
+        }
+        let (_, whole, _) = try await Child.run(["capture", "--pcap", Repo.wardSample, "--output", "-", "--log-level", "error"])
+        let all = kinds(whole)
+        #expect(all.count > 2 && (all["arp"] ?? 0) > 0)
+        // As in tcpdump, a VLAN-tagged frame matches only after `vlan`: the sample has tagged and untagged ARP.
+        let (status, tagged, err) = try await Child.run(
+            ["capture", "--pcap", Repo.wardSample, "--filter", "arp or (vlan and arp)", "--output", "-", "--log-level", "error"])
+        #expect(status == 0, "\(err)")
+        #expect(kinds(tagged) == ["arp": all["arp"]!])
+        let (_, untagged, _) = try await Child.run(
+            ["capture", "--pcap", Repo.wardSample, "--filter", "arp", "--output", "-", "--log-level", "error"])
+        let untaggedCount = kinds(untagged)["arp"] ?? 0
+        #expect(kinds(untagged).keys.sorted() == ["arp"] && untaggedCount > 0 && untaggedCount < all["arp"]!)
+        #expect(!untagged.contains("\"vlan\":"))
+
+        let failures: [([String], String)] = [
+            (["--filter", "tcp port"], "invalid capture filter 'tcp port'"),
+            (["--snaplen", "128"], "--snaplen applies to live capture (--interface) only"),
+            (["--buffer-size", "64"], "--buffer-size applies to live capture (--interface) only"),
+            (["--no-promiscuous"], "--no-promiscuous applies to live capture (--interface) only"),
+            (["--immediate"], "--immediate applies to live capture (--interface) only"),
+        ]
+        for (flags, message) in failures {
+            let (status, out, err) = try await Child.run(["capture", "--pcap", Repo.wardSample, "--output", "-"] + flags)
+            #expect(status != 0, "\(flags)")
+            #expect(out.isEmpty, "\(flags)")
+            #expect(err.split(separator: "\n").count == 1 && err.contains(message), "\(flags): \(err)")
+        }
+        let (bufferStatus, _, bufferErr) = try await Child.run(["capture", "--interface", "lo", "--buffer-size", "0", "--output", "-"])
+        #expect(bufferStatus != 0 && bufferErr.split(separator: "\n").count == 1 && bufferErr.contains("--buffer-size must be 1 to 2047 MiB"))
+    }
+
     @Test("a missing capture file")
     func missingFile() async throws {
         let (status, _, err) = try await Child.run(["capture", "--pcap", "/nonexistent/ward.pcap", "--output", "-"])

@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "WardwatchDecoderTests",
             dependencies: [
-                "WardwatchDecoders", "WardwatchCapture", "WardwatchModel",
+                "WardwatchDecoders", "WardwatchCapture", "WardwatchModel", "WardwatchKafka",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(

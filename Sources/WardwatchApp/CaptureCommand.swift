@@ -60,6 +60,14 @@ struct CaptureCommand: AsyncParsableCommand {
             """)
     var announcementRefresh: Double = 300
 
+    @Option(
+        name: .long,
+        help: """
+            On SIGTERM or SIGINT: seconds to go on delivering observations already made before giving up the rest \
+            (the command then fails, with their count). Only with --brokers.
+            """)
+    var stopTimeout: Double = 10
+
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var runtime: RuntimeOptions
 
@@ -80,6 +88,7 @@ struct CaptureCommand: AsyncParsableCommand {
         if let bufferSize, !(1...LiveCaptureOptions.maxBufferMiB).contains(bufferSize) {
             throw ValidationError("--buffer-size must be 1 to \(LiveCaptureOptions.maxBufferMiB) MiB")
         }
+        if !(stopTimeout >= 0 && stopTimeout <= 3600) { throw ValidationError("--stop-timeout must be 0 to 3600 seconds") }
         if !(announcementRefresh >= 0 && announcementRefresh < 1e9) {
             throw ValidationError("--announcement-refresh must be a number of seconds, 0 or more")
         }
@@ -118,7 +127,7 @@ struct CaptureCommand: AsyncParsableCommand {
             let created = try KafkaProducer(configuration: configuration, logger: logger, metricsFactory: metrics?.factory)
             try await created.checkConnectivity(timeout: .seconds(kafka.connectTimeout))
             kafkaProducer = created
-            sink = KafkaObservationSink(producer: created, topic: kafka.topics.observations)
+            sink = KafkaObservationSink(producer: created, topic: kafka.topics.observations, logger: logger)
         }
         let producer = kafkaProducer
         let runner = CaptureRunner(
@@ -141,8 +150,15 @@ struct CaptureCommand: AsyncParsableCommand {
                     "malformed": "\(counters.malformed)", "snap_truncated": "\(counters.snapTruncated)",
                     "repeated_announcements": "\(counters.repeatedAnnouncements)",
                 ])
-        } stop: {
+        } stop: { [stopTimeout] in
             runner.stop()
+            // Observations made before the stop go on being delivered for a while; a cluster that stays away must
+            // not hold the sensor (its service manager kills it soon after SIGTERM): what is left is given up and
+            // counted, and the command fails.
+            guard let producer else { return }
+            try? await Task.sleep(for: .milliseconds(Int((stopTimeout * 1000).rounded())))
+            logger.warning("giving up observations not yet delivered", metadata: ["after_seconds": "\(stopTimeout)"])
+            producer.abandonUndelivered()
         }
         try await runServices(main: main, runtime: runtime, metrics: metrics, logger: logger)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import WardwatchKafka
 import WardwatchModel
 
@@ -25,18 +26,31 @@ public final class JSONLinesSink: ObservationSink, @unchecked Sendable {
 }
 
 /// Publishes observations to `iomt.observations.v1`, keyed by device key, stamped with their event time.
+///
+/// Batches whose delivery has finished are let go as later ones are published (a live capture runs for months), and
+/// their failures counted and logged then; `finish` waits for the rest and fails when any observation was not
+/// delivered, with the count.
 public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
     public static let schemaID = "https://wardwatch.invalid/schemas/observation.v1.schema.json"
     private let producer: KafkaProducer
     private let topic: String
+    private let logger: Logger
     private let lock = NSLock()
+    /// Batches not yet known to be delivered, oldest first.
     private var pending: [DeliveryHandle] = []
     public private(set) var published = 0
+    /// Observations the brokers did not take, and the first reason.
+    public private(set) var undelivered = 0
+    private var firstFailure: KafkaError?
 
-    public init(producer: KafkaProducer, topic: String) {
+    public init(producer: KafkaProducer, topic: String, logger: Logger = Logger(label: "wardwatch.capture")) {
         self.producer = producer
         self.topic = topic
+        self.logger = logger
     }
+
+    /// Batches still in delivery (tests).
+    public var inDelivery: Int { lock.withLock { pending.count } }
 
     private static let headers = [
         KafkaHeader("content-type", "application/json"), KafkaHeader("wardwatch-schema", schemaID),
@@ -56,7 +70,22 @@ public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
         lock.withLock {
             pending.append(handle)
             published += records.count
+            // Deliveries finish nearly in order: let go of the finished ones at the front.
+            let done = pending.prefix { $0.isComplete }.count
+            for finished in pending.prefix(done) { account(finished) }
+            pending.removeFirst(done)
         }
+    }
+
+    /// Counts a finished batch's failures (under the lock) and logs them.
+    private func account(_ handle: DeliveryHandle) {
+        let (failed, first) = handle.failures
+        guard failed > 0 else { return }
+        undelivered += failed
+        if firstFailure == nil { firstFailure = first }
+        logger.error(
+            "observations not delivered",
+            metadata: ["count": "\(failed)", "error": "\(first.map { "\($0)" } ?? "")"])
     }
 
     public func finish() async throws {
@@ -64,6 +93,14 @@ public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
             defer { pending.removeAll() }
             return pending
         }
-        for handle in handles { try await handle.delivered() }
+        for handle in handles { _ = await handle.reports() }
+        let (failed, total, first) = lock.withLock {
+            for handle in handles { account(handle) }
+            return (undelivered, published, firstFailure)
+        }
+        if let first {
+            let reason = first.isGivenUp ? "given up when the capture stopped, the brokers not taking them in time" : "\(first)"
+            throw CaptureError("\(failed) of \(total) observations were not delivered to Kafka: \(reason)")
+        }
     }
 }

@@ -55,6 +55,9 @@ final class DeliveryTracker: @unchecked Sendable {
         Unmanaged.passUnretained(self).release()
     }
 
+    /// Whether every record is finished (reads the count, never waits).
+    var isDone: Bool { remaining.load(ordering: .acquiring) == 0 }
+
     func waitUntilDone() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let finished = waiter.withLock { state -> Bool in
@@ -86,11 +89,28 @@ public struct DeliveryHandle: Sendable {
         return tracker.reports
     }
 
+    /// Whether every record has been reported, without waiting.
+    public var isComplete: Bool { tracker.isDone }
+
+    /// How many records failed and the first failure; meaningful once `isComplete`.
+    public var failures: (count: Int, first: KafkaError?) {
+        var count = 0
+        var first: KafkaError?
+        for i in 0..<tracker.count where tracker.slots[i].error != 0 {
+            count += 1
+            if first == nil {
+                first = KafkaError.from(rd_kafka_resp_err_t(tracker.slots[i].error), during: "delivering a record to \(tracker.topics[i])")
+            }
+        }
+        return (count, first)
+    }
+
+    /// The number of records.
+    public var count: Int { tracker.count }
+
     /// Waits for every report; throws the first failure.
     public func delivered() async throws(KafkaError) {
         await tracker.waitUntilDone()
-        for i in 0..<tracker.count where tracker.slots[i].error != 0 {
-            throw KafkaError.from(rd_kafka_resp_err_t(tracker.slots[i].error), during: "delivering a record to \(tracker.topics[i])")
-        }
+        if let first = failures.first { throw first }
     }
 }

@@ -34,6 +34,11 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
             || code == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT.rawValue
     }
 
+    /// True for a record given up before delivery (`KafkaProducer.abandonUndelivered`, librdkafka's purge).
+    public var isGivenUp: Bool {
+        code == RD_KAFKA_RESP_ERR__PURGE_QUEUE.rawValue || code == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT.rawValue
+    }
+
     /// librdkafka's short text for an error code.
     static func text(_ err: rd_kafka_resp_err_t) -> String {
         String(cString: rd_kafka_err2str(err))

@@ -78,6 +78,12 @@ public final class KafkaProducer: Sendable {
             }
             let slot = tracker.slots + index
             while true {
+                if poller.isAbandoned {
+                    // Given up (`abandonUndelivered`): this record and the rest fail without being handed over.
+                    for rest in index..<records.count { tracker.slots[rest].error = RD_KAFKA_RESP_ERR__PURGE_QUEUE.rawValue }
+                    tracker.complete(count: records.count - index)
+                    return DeliveryHandle(tracker: tracker)
+                }
                 let err = produce(record, topic: lastHandle!, partition: record.partition ?? unassigned, slot: slot)
                 if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                     await poller.waitForQueueSpace()
@@ -141,6 +147,16 @@ public final class KafkaProducer: Sendable {
             throw KafkaError(
                 code: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue, message: "flush: \(left) records still undelivered after \(timeout)")
         }
+    }
+
+    /// Gives up on every record not yet delivered, for a stop that must not wait on an unreachable cluster: records
+    /// in librdkafka's queue fail with a purge error (their handles complete at the next poll), so do records that
+    /// come back to it later (a failed request's retries), and `enqueue` no longer waits for queue space (what it has
+    /// not handed over fails at once). A request already sent is left to its own outcome (at most `socket.timeout.ms`
+    /// on a broker that stopped answering): purging it would break the idempotent producer's sequence.
+    public func abandonUndelivered() {
+        poller.abandon()
+        _ = rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE))
     }
 
     /// Flushes, then stops the polling thread. The producer cannot be used afterwards.
@@ -224,6 +240,8 @@ final class ProducerPoller: @unchecked Sendable {
         var drainWaiters: [(deadline: ContinuousClock.Instant, continuation: CheckedContinuation<Bool, Never>)] = []
     }
     private let state = Mutex(State())
+    /// Read for every record `enqueue` produces: an atomic, not the lock.
+    private let abandoned = Atomic<Bool>(false)
     private let finished = DispatchSemaphoreBox()
 
     init(handle: KafkaClientHandle) { self.handle = handle }
@@ -240,6 +258,9 @@ final class ProducerPoller: @unchecked Sendable {
             let stop = state.withLock { $0.stopped }
             if stop { break }
             let spaceWaiting = state.withLock { !$0.spaceWaiters.isEmpty || !$0.drainWaiters.isEmpty }
+            // Once abandoned, records that come back to the queue (a request that failed and would be retried) are
+            // purged too.
+            if abandoned.load(ordering: .relaxed) { _ = rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE)) }
             rd_kafka_poll(rk, spaceWaiting ? 5 : 50)
             let queued = rd_kafka_outq_len(rk)
             let now = ContinuousClock.now
@@ -269,11 +290,25 @@ final class ProducerPoller: @unchecked Sendable {
         finished.signal()
     }
 
+    /// Whether the producer gave up its undelivered records (`KafkaProducer.abandonUndelivered`).
+    var isAbandoned: Bool { abandoned.load(ordering: .acquiring) }
+
+    /// Marks the producer abandoned and wakes every sender waiting for queue space.
+    func abandon() {
+        abandoned.store(true, ordering: .releasing)  // before the lock: a sender that waits after this sees it
+        let waiting = state.withLock { s in
+            defer { s.spaceWaiters.removeAll() }
+            return s.spaceWaiters
+        }
+        waiting.forEach { $0.resume() }
+    }
+
     func waitForQueueSpace() async {
         await withCheckedContinuation { continuation in
             let stopped = state.withLock { s in
-                if !s.stopped { s.spaceWaiters.append(continuation) }
-                return s.stopped
+                let giveUp = s.stopped || abandoned.load(ordering: .acquiring)
+                if !giveUp { s.spaceWaiters.append(continuation) }
+                return giveUp
             }
             if stopped { continuation.resume() }
         }

@@ -276,6 +276,43 @@ struct CommandLineErrorTests {
         #expect(err2.split(separator: "\n").count == 1 && err2.contains(garbage.path))
     }
 
+    @Test("brokers that vanish mid-capture: SIGTERM still stops it within --stop-timeout, failing with the count")
+    func brokersVanish() async throws {
+        let (broker, port) = try await Child.broker(partitions: 3)
+        defer { broker.signal(SIGKILL) }
+        // A FIFO, so the capture is reading (past its connectivity check) before any packet exists.
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("ww-fifo-\(getpid())").path
+        unlink(fifo)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let writer = open(fifo, O_RDWR)  // does not wait for a reader; keeps the FIFO open until closed below
+        #expect(writer >= 0)
+        let sample = try Data(contentsOf: URL(fileURLWithPath: Repo.wardSample))
+        func write(_ bytes: Data) { _ = bytes.withUnsafeBytes { Glibc.write(writer, $0.baseAddress, $0.count) } }
+        write(sample.prefix(24))  // the file header: libpcap's open reads it
+        let capture = try Child(
+            ["capture", "--pcap", fifo, "--brokers", "127.0.0.1:\(port)", "--stop-timeout", "2", "--log-level", "info"])
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !capture.stderr.contains("reading"), capture.process.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(capture.stderr.contains("reading"), "\(capture.stderr)")
+        broker.signal(SIGKILL)
+        _ = try await broker.wait(timeout: .seconds(10))
+        write(sample.dropFirst(24))
+        close(writer)
+        // The whole file is read; its observations wait for a cluster that is gone (librdkafka would wait 300 s).
+        try await Task.sleep(for: .seconds(2))
+        #expect(capture.process.isRunning, "the capture ended before the stop: \(capture.stderr)")
+        let stoppedAt = ContinuousClock.now
+        capture.signal(SIGTERM)
+        let status = try await capture.wait(timeout: .seconds(30))
+        #expect(ContinuousClock.now - stoppedAt < .seconds(12))
+        #expect(status != 0)
+        let last = lastLine(capture.stderr)
+        #expect(last.hasPrefix("wardwatch: ") && last.contains("observations were not delivered to Kafka: given up"), "\(last)")
+    }
+
     @Test("an unreachable broker, within a bounded time")
     func unreachableBroker() async throws {
         // The command's own run time: the test pool may be slow to notice the exit while other suites run.

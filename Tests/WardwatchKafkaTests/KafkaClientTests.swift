@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import WardwatchKafka
 
@@ -202,6 +203,32 @@ struct KafkaClientTests {
         let out = try await TestKafka.collect(reader, count: 5)
         #expect(Set(out.map { Array($0.value!) }) == Set(input.map { Array($0.value!) }))
         await reader.close()
+    }
+
+    @Test("abandoning undelivered records fails the queued ones and frees a sender waiting for queue space")
+    func abandonUndelivered() async throws {
+        let broker = try TestKafka.broker(topics: ["given-up": 1])
+        try broker.setBroker(1, up: false)
+        let producer = try TestKafka.producer(broker, ["queue.buffering.max.messages": "50"])
+        let queued = try await producer.enqueue((0..<40).map { ProducerRecord(topic: "given-up", key: "k\($0)", value: [1]) })
+        let returned = Mutex(false)
+        let blocked = Task {
+            defer { returned.withLock { $0 = true } }
+            return try await producer.enqueue((0..<100).map { ProducerRecord(topic: "given-up", key: "b\($0)", value: [2]) })
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!queued.isComplete, "the broker is down: nothing can be delivered yet")
+        #expect(!returned.withLock { $0 }, "the second sender should be waiting for queue space")
+        producer.abandonUndelivered()
+        let freed = await TestKafka.eventually(timeout: .seconds(10)) { queued.isComplete && returned.withLock { $0 } }
+        try #require(freed, "the queued records were not failed, or the waiting sender not freed")
+        let second = try await blocked.value
+        let secondReports = await second.reports()
+        let firstReports = await queued.reports()
+        #expect(firstReports.allSatisfy { $0.error?.isGivenUp == true })
+        #expect(secondReports.count == 100 && secondReports.allSatisfy { $0.error?.isGivenUp == true })
+        #expect(queued.failures.count == 40 && second.failures.count == 100)
+        await producer.shutdown(timeout: .seconds(5))
     }
 
     @Test("an unreachable broker gives a clear error within a bounded time")

@@ -64,9 +64,9 @@ struct CaptureCommand: AsyncParsableCommand {
         name: .long,
         help: """
             On SIGTERM or SIGINT: seconds to go on delivering observations already made before giving up the rest \
-            (the command then fails, with their count). Only with --brokers.
+            (the command then fails, with their count). With --brokers only; default 10.
             """)
-    var stopTimeout: Double = 10
+    var stopTimeout: Double?
 
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var runtime: RuntimeOptions
@@ -88,7 +88,10 @@ struct CaptureCommand: AsyncParsableCommand {
         if let bufferSize, !(1...LiveCaptureOptions.maxBufferMiB).contains(bufferSize) {
             throw ValidationError("--buffer-size must be 1 to \(LiveCaptureOptions.maxBufferMiB) MiB")
         }
-        if !(stopTimeout >= 0 && stopTimeout <= 3600) { throw ValidationError("--stop-timeout must be 0 to 3600 seconds") }
+        if let stopTimeout {
+            if kafka.brokers == nil { throw ValidationError("--stop-timeout applies to publishing to Kafka (--brokers) only") }
+            if !(stopTimeout >= 0 && stopTimeout <= 3600) { throw ValidationError("--stop-timeout must be 0 to 3600 seconds") }
+        }
         if !(announcementRefresh >= 0 && announcementRefresh < 1e9) {
             throw ValidationError("--announcement-refresh must be a number of seconds, 0 or more")
         }
@@ -150,15 +153,18 @@ struct CaptureCommand: AsyncParsableCommand {
                     "malformed": "\(counters.malformed)", "snap_truncated": "\(counters.snapTruncated)",
                     "repeated_announcements": "\(counters.repeatedAnnouncements)",
                 ])
-        } stop: { [stopTimeout] in
+        } stop: { [stopTimeout = stopTimeout ?? 10] in
             runner.stop()
             // Observations made before the stop go on being delivered for a while; a cluster that stays away must
             // not hold the sensor (its service manager kills it soon after SIGTERM): what is left is given up and
             // counted, and the command fails.
             guard let producer else { return }
             try? await Task.sleep(for: .milliseconds(Int((stopTimeout * 1000).rounded())))
-            logger.warning("giving up observations not yet delivered", metadata: ["after_seconds": "\(stopTimeout)"])
-            producer.abandonUndelivered()
+            let held = producer.abandonUndelivered()
+            if held > 0 {
+                logger.warning(
+                    "gave up what Kafka had not taken", metadata: ["after_seconds": "\(stopTimeout)", "held": "\(held)"])
+            }
         }
         try await runServices(main: main, runtime: runtime, metrics: metrics, logger: logger)
     }

@@ -70,19 +70,23 @@ public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
         lock.withLock {
             pending.append(handle)
             published += records.count
-            // Deliveries finish nearly in order: let go of the finished ones at the front.
-            let done = pending.prefix { $0.isComplete }.count
-            for finished in pending.prefix(done) { account(finished) }
-            pending.removeFirst(done)
+            // Let go of every finished batch (one behind a slow one included), counting its failures.
+            pending.removeAll { handle in
+                guard handle.isComplete else { return false }
+                account(handle)
+                return true
+            }
         }
     }
 
-    /// Counts a finished batch's failures (under the lock) and logs them.
-    private func account(_ handle: DeliveryHandle) {
+    /// Counts a finished batch's failures (under the lock) and, while publishing goes on, logs them (`finish`
+    /// reports its total in one error instead).
+    private func account(_ handle: DeliveryHandle, log: Bool = true) {
         let (failed, first) = handle.failures
         guard failed > 0 else { return }
         undelivered += failed
         if firstFailure == nil { firstFailure = first }
+        guard log else { return }
         logger.error(
             "observations not delivered",
             metadata: ["count": "\(failed)", "error": "\(first.map { "\($0)" } ?? "")"])
@@ -95,7 +99,7 @@ public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
         }
         for handle in handles { _ = await handle.reports() }
         let (failed, total, first) = lock.withLock {
-            for handle in handles { account(handle) }
+            for handle in handles { account(handle, log: false) }
             return (undelivered, published, firstFailure)
         }
         if let first {

@@ -149,14 +149,18 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Gives up on every record not yet delivered, for a stop that must not wait on an unreachable cluster: records
-    /// in librdkafka's queue fail with a purge error (their handles complete at the next poll), so do records that
-    /// come back to it later (a failed request's retries), and `enqueue` no longer waits for queue space (what it has
-    /// not handed over fails at once). A request already sent is left to its own outcome (at most `socket.timeout.ms`
-    /// on a broker that stopped answering): purging it would break the idempotent producer's sequence.
-    public func abandonUndelivered() {
+    /// Gives up on every record not yet delivered, for a stop that must not wait on an unreachable cluster. Records
+    /// queued or in flight fail with a purge error (`KafkaError.isGivenUp`; their handles complete at the next poll,
+    /// a request in flight is failed at once and its connection closed), so do records that come back for a retry,
+    /// and `enqueue` no longer waits for queue space: what it has not handed over fails at once. The producer
+    /// produces nothing afterwards (so purging what is in flight cannot upset the idempotent sequence); only
+    /// `shutdown` is left. Returns how many messages and requests librdkafka still held.
+    @discardableResult
+    public func abandonUndelivered() -> Int {
+        let held = Int(rd_kafka_outq_len(handle.pointer))
         poller.abandon()
-        _ = rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE))
+        ProducerPoller.purgeAll(handle.pointer)
+        return held
     }
 
     /// Flushes, then stops the polling thread. The producer cannot be used afterwards.
@@ -252,15 +256,25 @@ final class ProducerPoller: @unchecked Sendable {
         thread.start()
     }
 
+    /// Fails every queued and in-flight message, without waiting for the broker threads (a thread stuck on an
+    /// unreachable host must not stall the caller).
+    static func purgeAll(_ rk: OpaquePointer) {
+        _ = rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING))
+    }
+
     private func run() {
         let rk = handle.pointer
+        var lastPurge = ContinuousClock.now
         while true {
             let stop = state.withLock { $0.stopped }
             if stop { break }
             let spaceWaiting = state.withLock { !$0.spaceWaiters.isEmpty || !$0.drainWaiters.isEmpty }
             // Once abandoned, records that come back to the queue (a request that failed and would be retried) are
-            // purged too.
-            if abandoned.load(ordering: .relaxed) { _ = rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE)) }
+            // purged too, every 100 ms at most.
+            if abandoned.load(ordering: .relaxed), ContinuousClock.now - lastPurge >= .milliseconds(100) {
+                Self.purgeAll(rk)
+                lastPurge = .now
+            }
             rd_kafka_poll(rk, spaceWaiting ? 5 : 50)
             let queued = rd_kafka_outq_len(rk)
             let now = ContinuousClock.now

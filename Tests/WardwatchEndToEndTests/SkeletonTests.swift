@@ -220,6 +220,7 @@ struct CommandLineErrorTests {
             (["--buffer-size", "64"], "--buffer-size applies to live capture (--interface) only"),
             (["--no-promiscuous"], "--no-promiscuous applies to live capture (--interface) only"),
             (["--immediate"], "--immediate applies to live capture (--interface) only"),
+            (["--stop-timeout", "5"], "--stop-timeout applies to publishing to Kafka (--brokers) only"),
         ]
         for (flags, message) in failures {
             let (status, out, err) = try await Child.run(["capture", "--pcap", Repo.wardSample, "--output", "-"] + flags)

@@ -2,6 +2,7 @@
 #include "mapped_file.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -129,3 +130,29 @@ FILE *ww_mapped_file_open(ww_mapped_file *file) {
 }
 
 void ww_stream_read_by_one_thread(FILE *stream) { __fsetlocking(stream, FSETLOCKING_BYCALLER); }
+
+static ssize_t read_piped(void *cookie, char *buffer, size_t length) {
+    ww_piped_file *file = cookie;
+    for (;;) {
+        if (__atomic_load_n(&file->stop, __ATOMIC_ACQUIRE)) return 0;  // reads as the end of the stream
+        struct pollfd wait = {.fd = file->fd, .events = POLLIN};
+        int ready = poll(&wait, 1, 200);
+        if (ready < 0 && errno != EINTR) return -1;
+        if (ready <= 0) continue;
+        ssize_t got = read(file->fd, buffer, length);
+        if (got < 0 && errno == EINTR) continue;
+        return got;
+    }
+}
+
+static int close_piped(void *cookie) {
+    ww_piped_file *file = cookie;
+    return close(file->fd);
+}
+
+FILE *ww_piped_file_open(ww_piped_file *file) {
+    cookie_io_functions_t functions = {.read = read_piped, .write = NULL, .seek = NULL, .close = close_piped};
+    return fopencookie(file, "rb", functions);
+}
+
+void ww_piped_file_stop(ww_piped_file *file) { __atomic_store_n(&file->stop, 1, __ATOMIC_RELEASE); }

@@ -1,5 +1,6 @@
 import CMappedFile
 import Foundation
+import Synchronization
 import WardwatchModel
 
 /// The stream libpcap reads an offline capture from.
@@ -10,13 +11,16 @@ import WardwatchModel
 /// in the process's memory. A file that another process truncates while it is read gives its packets up to the cut
 /// and then a read error (`shrank`): not SIGBUS, and not the zeros a partly cut page reads as. A file that is still
 /// growing is read up to the size it had when opened. Anything else (a pipe, a device, an empty file, a failed map) is
-/// read through `read` calls. Both go through a 1 MiB stdio buffer (libpcap's own `fopen` would read 4 KiB at a time).
+/// read through `read` calls, waiting for data a little at a time so that a stop ends a quiet pipe (`stopReading`).
+/// Both go through a 1 MiB stdio buffer (libpcap's own `fopen` would read 4 KiB at a time).
 final class CaptureFileStream {
     /// The stream; libpcap closes it once `pcap_fopen_offline` has taken it (`handedToLibpcap()`).
     let file: UnsafeMutablePointer<FILE>
     /// The mapped file the stream reads, while it is open; freed (and unmapped) with this object, after libpcap closed
     /// the stream.
     private let mapping: UnsafeMutablePointer<ww_mapped_file>?
+    /// The read-call stream's state, when the file is not mapped; freed with this object, after the stream closed.
+    private let piped: UnsafeMutablePointer<ww_piped_file>?
     private let stdioBuffer: UnsafeMutableRawPointer?
     private var ownsFile = true
     /// Hand pages back once this many bytes past the last release have been copied.
@@ -48,10 +52,20 @@ final class CaptureFileStream {
                 munmap(base, size)
             }
         }
+        var piped: UnsafeMutablePointer<ww_piped_file>?
         if stream == nil {
             let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)  // the stream's own descriptor: `fd` is closed on return
-            stream = copy >= 0 ? fdopen(copy, "rb") : nil
-            if stream == nil && copy >= 0 { close(copy) }
+            if copy >= 0 {
+                let state = UnsafeMutablePointer<ww_piped_file>.allocate(capacity: 1)
+                state.initialize(to: ww_piped_file(fd: copy, stop: 0))
+                stream = ww_piped_file_open(state)
+                if stream != nil {
+                    piped = state
+                } else {
+                    state.deallocate()
+                    close(copy)
+                }
+            }
         }
         guard let stream else {
             throw CaptureError("cannot open capture file \(path): \(String(cString: strerror(errno)))")
@@ -62,6 +76,7 @@ final class CaptureFileStream {
         ww_stream_read_by_one_thread(stream)  // only the capture thread reads it
         file = stream
         mapping = mapped
+        self.piped = piped
         stdioBuffer = buffer
     }
 
@@ -73,6 +88,18 @@ final class CaptureFileStream {
     /// Whether the file is read from memory (tests).
     var isMapped: Bool { mapping != nil }
 
+    /// Ends reading a pipe (from any thread): the stream reads as ended within 200 ms even if no more data comes.
+    /// A mapped file needs nothing: libpcap's break flag is seen at the next packet.
+    func stopReading() {
+        guard let piped else { return }
+        stopped.store(true, ordering: .releasing)
+        ww_piped_file_stop(piped)
+    }
+
+    /// Whether `stopReading` was called on a pipe: an error after it is the cut it made, not damage.
+    var stopRequested: Bool { stopped.load(ordering: .acquiring) }
+    private let stopped = Atomic<Bool>(false)
+
     /// Whether the mapped file lost pages while it was read: another process truncated it.
     var shrank: Bool { mapping?.pointee.shrank ?? 0 != 0 }
 
@@ -83,6 +110,7 @@ final class CaptureFileStream {
             close(mapping.pointee.fd)
             mapping.deallocate()
         }
+        piped?.deallocate()
         free(stdioBuffer)
     }
 }

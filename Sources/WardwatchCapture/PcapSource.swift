@@ -143,6 +143,7 @@ public final class PcapSource {
         case PCAP_ERROR_BREAK:
             return .end
         default:
+            if stream?.stopRequested == true { return .end }  // a stop cut a pipe mid-record: not damage
             if stream?.shrank == true {
                 throw CaptureError("capture file \(name) shrank while it was read (truncated by another process); read stopped there")
             }
@@ -151,7 +152,10 @@ public final class PcapSource {
     }
 
     /// Makes a blocked `next` return `.end` (from another thread).
-    public func breakLoop() { pcap_breakloop(handle) }
+    public func breakLoop() {
+        pcap_breakloop(handle)
+        stream?.stopReading()  // a quiet pipe: libpcap's flag is only seen after the next packet
+    }
 
     /// Kernel and interface drop counts of a live capture.
     public func statistics() -> (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {

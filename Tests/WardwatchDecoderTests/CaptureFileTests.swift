@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import WardwatchCapture
 import WardwatchModel
@@ -34,6 +35,45 @@ struct CaptureFileTests {
         let fromPipe = try Self.packets(of: piped)
         #expect(fromPipe.count == fromMemory.count)
         #expect(zip(fromPipe, fromMemory).allSatisfy { $0.bytes == $1.bytes && $0.length == $1.length && $0.time == $1.time })
+    }
+
+    @Test("a stop ends a capture from a pipe that has gone quiet, with what came before it published and no error")
+    func quietPipeStops() async throws {
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("quiet-fifo-\(getpid())").path
+        unlink(fifo)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let writer = open(fifo, O_RDWR)  // held open: the pipe never ends by itself
+        #expect(writer >= 0)
+        defer { close(writer) }
+        let contents = try Data(contentsOf: URL(fileURLWithPath: Fixtures.wardSample))
+        _ = contents.withUnsafeBytes { write(writer, $0.baseAddress, $0.count) }
+        let source = try PcapSource(file: fifo)
+        let sink = CollectingSink()
+        let runner = CaptureRunner(
+            sources: [source], sensor: SensorIdentity(sensorId: "pipe", site: "lab"), sink: sink, batchSize: 1)
+        let ended = Mutex<Result<CaptureCounters, any Error>?>(nil)
+        Task {
+            let result: Result<CaptureCounters, any Error>
+            do { result = .success(try await runner.run()) } catch { result = .failure(error) }
+            ended.withLock { $0 = result }
+        }
+        let expected = try Self.packets(of: try PcapSource(file: Fixtures.wardSample)).count
+        var deadline = ContinuousClock.now + .seconds(20)
+        while sink.observations.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))  // the rest of the file is read; then the pipe is quiet
+        #expect(ended.withLock { $0 } == nil, "the capture ended while the pipe was still open")
+        runner.stop()
+        deadline = ContinuousClock.now + .seconds(10)
+        while ended.withLock({ $0 }) == nil && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let outcome = try #require(ended.withLock { $0 }, "the stop did not end a capture waiting on a quiet pipe")
+        let counters = try outcome.get()
+        #expect(counters.packets == expected)
+        #expect(!sink.observations.withLock { $0 }.isEmpty)
     }
 
     @Test("a truncated file read from memory ends with an error naming it, after the packets before the cut")

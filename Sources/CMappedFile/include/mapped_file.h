@@ -27,6 +27,22 @@ typedef struct ww_mapped_file {
 /// Opens a read-only stream over `file`, which must stay valid until the stream is closed. NULL on failure (errno).
 FILE *ww_mapped_file_open(ww_mapped_file *file);
 
+/// A file read through `read` calls (a pipe, a device), as a stdio stream that a stop can end: the stream waits for
+/// data at most 200 ms at a time and, once `stop` is set, reads as ended. Without it a stop would wait for the next
+/// byte of a quiet pipe for ever.
+typedef struct ww_piped_file {
+    /// The open file; the stream closes it.
+    int fd;
+    /// Set by `ww_piped_file_stop` (from any thread).
+    int stop;
+} ww_piped_file;
+
+/// Opens a stream over `file`, which must stay valid until the stream is closed. NULL on failure (errno).
+FILE *ww_piped_file_open(ww_piped_file *file);
+
+/// Ends reading: the stream reads as ended within 200 ms, at its next wait for data.
+void ww_piped_file_stop(ww_piped_file *file);
+
 /// Stops stdio from locking `stream` on every call: for a stream only ever used by one thread (libpcap reads a capture
 /// file with two `fread` calls per packet, each otherwise taking the stream's lock).
 void ww_stream_read_by_one_thread(FILE *stream);

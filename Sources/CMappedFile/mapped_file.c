@@ -134,7 +134,7 @@ void ww_stream_read_by_one_thread(FILE *stream) { __fsetlocking(stream, FSETLOCK
 static ssize_t read_piped(void *cookie, char *buffer, size_t length) {
     ww_piped_file *file = cookie;
     for (;;) {
-        if (__atomic_load_n(&file->stop, __ATOMIC_ACQUIRE)) return 0;  // reads as the end of the stream
+        if (ww_piped_file_stopped(file)) return 0;  // reads as the end of the stream
         struct pollfd wait = {.fd = file->fd, .events = POLLIN};
         int ready = poll(&wait, 1, 200);
         if (ready < 0 && errno != EINTR) return -1;
@@ -156,3 +156,5 @@ FILE *ww_piped_file_open(ww_piped_file *file) {
 }
 
 void ww_piped_file_stop(ww_piped_file *file) { __atomic_store_n(&file->stop, 1, __ATOMIC_RELEASE); }
+
+int ww_piped_file_stopped(const ww_piped_file *file) { return __atomic_load_n(&file->stop, __ATOMIC_ACQUIRE); }

@@ -1,6 +1,5 @@
 import CMappedFile
 import Foundation
-import Synchronization
 import WardwatchModel
 
 /// The stream libpcap reads an offline capture from.
@@ -91,14 +90,11 @@ final class CaptureFileStream {
     /// Ends reading a pipe (from any thread): the stream reads as ended within 200 ms even if no more data comes.
     /// A mapped file needs nothing: libpcap's break flag is seen at the next packet.
     func stopReading() {
-        guard let piped else { return }
-        stopped.store(true, ordering: .releasing)
-        ww_piped_file_stop(piped)
+        if let piped { ww_piped_file_stop(piped) }
     }
 
     /// Whether `stopReading` was called on a pipe: an error after it is the cut it made, not damage.
-    var stopRequested: Bool { stopped.load(ordering: .acquiring) }
-    private let stopped = Atomic<Bool>(false)
+    var stopRequested: Bool { piped.map { ww_piped_file_stopped($0) != 0 } ?? false }
 
     /// Whether the mapped file lost pages while it was read: another process truncated it.
     var shrank: Bool { mapping?.pointee.shrank ?? 0 != 0 }

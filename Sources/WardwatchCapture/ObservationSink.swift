@@ -97,7 +97,7 @@ public final class KafkaObservationSink: ObservationSink, @unchecked Sendable {
             defer { pending.removeAll() }
             return pending
         }
-        for handle in handles { _ = await handle.reports() }
+        for handle in handles { await handle.finished() }
         let (failed, total, first) = lock.withLock {
             for handle in handles { account(handle, log: false) }
             return (undelivered, published, firstFailure)

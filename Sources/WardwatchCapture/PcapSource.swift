@@ -61,14 +61,7 @@ public final class PcapSource {
             pcap_close(handle)
             throw CaptureError("capture file \(path) has link type \(dlt), which Wardwatch does not decode")
         }
-        if let bpfFilter {
-            do throws(CaptureError) {
-                try Self.apply(bpfFilter, to: handle, naming: path)
-            } catch {
-                pcap_close(handle)
-                throw error
-            }
-        }
+        if let bpfFilter { try Self.apply(bpfFilter, to: handle, naming: path) }
         self.handle = handle
         self.stream = stream
         self.name = path
@@ -94,14 +87,7 @@ public final class PcapSource {
             pcap_close(handle)
             throw CaptureError("cannot capture on interface \(options.interface): \(detail)")
         }
-        if let filter = options.bpfFilter {
-            do throws(CaptureError) {
-                try Self.apply(filter, to: handle, naming: options.interface)
-            } catch {
-                pcap_close(handle)
-                throw error
-            }
-        }
+        if let filter = options.bpfFilter { try Self.apply(filter, to: handle, naming: options.interface) }
         let dlt = pcap_datalink(handle)
         guard let linkType = LinkType(rawValue: dlt) else {
             pcap_close(handle)
@@ -164,15 +150,20 @@ public final class PcapSource {
         return (stats.ps_recv, stats.ps_drop, stats.ps_ifdrop)
     }
 
-    /// Compiles `filter` for the handle's link type and sets it; the error names the filter (and `source`).
+    /// Compiles `filter` for the handle's link type and sets it. On failure the handle is closed (the caller is still
+    /// opening it) and the error names the filter (and `source`).
     private static func apply(_ filter: String, to handle: OpaquePointer, naming source: String) throws(CaptureError) {
         var program = bpf_program()
         guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
-            throw CaptureError("invalid capture filter '\(filter)': \(String(cString: pcap_geterr(handle)))")
+            let error = CaptureError("invalid capture filter '\(filter)': \(String(cString: pcap_geterr(handle)))")
+            pcap_close(handle)
+            throw error
         }
         defer { pcap_freecode(&program) }
         guard pcap_setfilter(handle, &program) == 0 else {
-            throw CaptureError("cannot set capture filter '\(filter)' on \(source): \(String(cString: pcap_geterr(handle)))")
+            let error = CaptureError("cannot set capture filter '\(filter)' on \(source): \(String(cString: pcap_geterr(handle)))")
+            pcap_close(handle)
+            throw error
         }
     }
 

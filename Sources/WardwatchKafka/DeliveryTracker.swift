@@ -89,6 +89,9 @@ public struct DeliveryHandle: Sendable {
         return tracker.reports
     }
 
+    /// Waits for every report.
+    public func finished() async { await tracker.waitUntilDone() }
+
     /// Whether every record has been reported, without waiting.
     public var isComplete: Bool { tracker.isDone }
 
@@ -104,9 +107,6 @@ public struct DeliveryHandle: Sendable {
         }
         return (count, first)
     }
-
-    /// The number of records.
-    public var count: Int { tracker.count }
 
     /// Waits for every report; throws the first failure.
     public func delivered() async throws(KafkaError) {

@@ -43,6 +43,9 @@ FILE *ww_piped_file_open(ww_piped_file *file);
 /// Ends reading: the stream reads as ended within 200 ms, at its next wait for data.
 void ww_piped_file_stop(ww_piped_file *file);
 
+/// Whether `ww_piped_file_stop` was called (from any thread).
+int ww_piped_file_stopped(const ww_piped_file *file);
+
 /// Stops stdio from locking `stream` on every call: for a stream only ever used by one thread (libpcap reads a capture
 /// file with two `fread` calls per packet, each otherwise taking the stream's lock).
 void ww_stream_read_by_one_thread(FILE *stream);

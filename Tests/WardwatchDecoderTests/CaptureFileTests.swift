@@ -59,17 +59,22 @@ struct CaptureFileTests {
             ended.withLock { $0 = result }
         }
         let expected = try Self.packets(of: try PcapSource(file: Fixtures.wardSample)).count
-        // Wait until the capture has taken every byte out of the pipe, and a moment more: it then waits on a quiet
-        // pipe (on a busy machine it may still be decoding what it took; the stop then ends it between packets).
+        // Wait until the capture has decoded every packet that makes an observation (one batch each, as the file
+        // gives them before its end), and a moment more: it then waits on a quiet pipe. An empty pipe alone says
+        // nothing: opening the source already read the whole sample into its stdio buffer.
+        let beforeEnd = try Fixtures.observations(Fixtures.wardSample).0.count
         func unread() -> Int32 {
             var count: Int32 = 0
             _ = withUnsafeMutablePointer(to: &count) { ioctl(writer, UInt(FIONREAD), $0) }
             return count
         }
-        var deadline = ContinuousClock.now + .seconds(20)
-        while unread() > 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        var deadline = ContinuousClock.now + .seconds(30)
+        while sink.observations.withLock({ $0.count }) < beforeEnd && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(sink.observations.withLock { $0.count } == beforeEnd)
         #expect(unread() == 0)
-        try await Task.sleep(for: .seconds(1))
+        try await Task.sleep(for: .milliseconds(500))
         #expect(ended.withLock { $0 } == nil, "the capture ended while the pipe was still open")
         runner.stop()
         deadline = ContinuousClock.now + .seconds(10)

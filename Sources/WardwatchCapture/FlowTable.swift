@@ -143,6 +143,11 @@ public struct FlowSummary: Sendable, Equatable {
 
 /// Flows keyed by 5-tuple in both directions, timed out in packet time, bounded in memory. A value type: the
 /// capture thread owns it; it never reads the wall clock.
+///
+/// Entries live in a dense array of slots, found through a key-to-slot dictionary, and linked in the order their last
+/// packet arrived. A full table therefore lets go of its least recently seen flow at once: a port scan or a flood of
+/// new flows costs the same per packet as any other traffic (a scan of the whole table for each new flow made a
+/// 300,000-SYN scan take more than five minutes).
 public struct FlowTable: Sendable {
     public struct Configuration: Sendable {
         /// A flow with no packet for this long is reported and forgotten.
@@ -176,8 +181,20 @@ public struct FlowTable: Sendable {
         var connection: ConnectionAnalyzer?
     }
 
+    /// An entry with its key and its neighbours in arrival order (slot numbers; -1 at either end).
+    struct Slot: Sendable {
+        var key: FlowKey
+        var entry: Entry
+        var older: Int
+        var newer: Int
+    }
+
     public let configuration: Configuration
-    private var flows: [FlowKey: Entry] = [:]
+    private var slots: [Slot] = []
+    private var slotOf: [FlowKey: Int] = [:]
+    /// The ends of the arrival order: the flow whose last packet came first, and the one whose came last.
+    private var oldest = -1
+    private var newest = -1
     private var lastSweep: EventTime?
     public private(set) var evictions = 0
     /// Entries holding a connection analyzer.
@@ -185,7 +202,7 @@ public struct FlowTable: Sendable {
 
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
 
-    public var count: Int { flows.count }
+    public var count: Int { slots.count }
 
     static let fin: UInt8 = 0x01
     static let rst: UInt8 = 0x04
@@ -198,7 +215,8 @@ public struct FlowTable: Sendable {
         return key
     }
 
-    typealias Index = Dictionary<FlowKey, Entry>.Index
+    /// A flow's slot: valid until the table next removes a flow (the last slot moves into a removed one's place).
+    typealias Index = Int
 
     /// Accounts one packet; appends any summaries that became due. Returns the packet's flow key and the index of its
     /// entry, valid until the table next changes (nil when the flow was reported at once).
@@ -206,26 +224,50 @@ public struct FlowTable: Sendable {
         let (key, fromLower) = FlowKey.of(
             source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan,
             sourceMAC: packet.sourceMAC)
-        var index = flows.index(forKey: key)
-        if let index {
-            flows.values[index].account(packet, fromLower: fromLower)  // in place: one lookup
+        let slot: Int
+        if let found = slotOf[key] {
+            slots[found].entry.account(packet, fromLower: fromLower)  // in place: one lookup
+            makeNewest(found)
+            slot = found
         } else {
-            if flows.count >= configuration.capacity { evictOldest(into: &output) }
+            if slots.count >= configuration.capacity { evictOldest(into: &output) }
             var entry = Entry(
                 summary: FlowSummary(
                     initiator: packet.source, responder: packet.destination, transport: packet.transport,
                     vlan: packet.vlan, initiatorMAC: packet.sourceMAC, firstTime: packet.time, lastTime: packet.time),
                 initiatorIsLower: fromLower)
             entry.account(packet, fromLower: fromLower)
-            index = flows.updateValue(entry, forKey: key) == nil ? flows.index(forKey: key) : nil
+            slot = slots.count
+            slots.append(Slot(key: key, entry: entry, older: newest, newer: -1))
+            if newest >= 0 { slots[newest].newer = slot } else { oldest = slot }
+            newest = slot
+            slotOf[key] = slot
         }
-        if sweep(now: packet.time, into: &output) { index = flows.index(forKey: key) }
-        return (key, index)
+        // A sweep may report this flow or move it to another slot.
+        return (key, sweep(now: packet.time, into: &output) ? slotOf[key] : slot)
+    }
+
+    /// Moves a slot to the newest end of the arrival order.
+    @inline(__always)
+    private mutating func makeNewest(_ slot: Int) {
+        guard slot != newest else { return }
+        unlink(slot)
+        slots[slot].older = newest
+        slots[slot].newer = -1
+        slots[newest].newer = slot
+        newest = slot
+    }
+
+    /// Takes a slot out of the arrival order (its own links are left as they were).
+    private mutating func unlink(_ slot: Int) {
+        let (older, newer) = (slots[slot].older, slots[slot].newer)
+        if older >= 0 { slots[older].newer = newer } else { oldest = newer }
+        if newer >= 0 { slots[newer].older = older } else { newest = older }
     }
 
     /// Starts analysing the connection of the entry at `index`.
     mutating func attach(_ connection: ConnectionAnalyzer, at index: Index) {
-        flows.values[index].connection = connection
+        slots[index].entry.connection = connection
         connectionCount += 1
     }
 
@@ -235,29 +277,35 @@ public struct FlowTable: Sendable {
         sensor: SensorIdentity, context: ConnectionAnalyzer.PacketContext, caches: inout AnalyzerCaches,
         into output: inout ObservationBatch
     ) -> String? {
-        flows.values[index].connection!.segment(
+        slots[index].entry.connection!.segment(
             tcp, from: source, mac: mac, ipFacts: ipFacts, sensor: sensor, context: context, caches: &caches,
             into: &output)
     }
 
     /// Whether the entry at `index` has a connection analyzer.
-    mutating func hasConnection(at index: Index) -> Bool { inPlace(index) { $0.connection != nil } }
-
-    /// Reads an entry where it is (a read through the getter would copy the whole entry, analyzer included).
-    @inline(__always)
-    private mutating func inPlace<R>(_ index: Index, _ body: (inout Entry) -> R) -> R { body(&flows.values[index]) }
+    func hasConnection(at index: Index) -> Bool { slots[index].entry.connection != nil }
 
     /// `tag` for the entry at `index`.
     mutating func tag(at index: Index, application: String) {
-        if !flows.values[index].summary.applicationProtocols.contains(application) {
-            flows.values[index].summary.applicationProtocols.append(application)
-            flows.values[index].summary.applicationProtocols.sort()
+        if !slots[index].entry.summary.applicationProtocols.contains(application) {
+            slots[index].entry.summary.applicationProtocols.append(application)
+            slots[index].entry.summary.applicationProtocols.sort()
         }
     }
 
-    /// Removes an entry, reporting its summary (with `reason`) and its analyzer.
+    /// Removes an entry, reporting its summary (with `reason`) and its analyzer. The last slot moves into its place.
     private mutating func report(_ key: FlowKey, reason: FlowSummary.EndReason, into output: inout [Reported]) {
-        let entry = flows.removeValue(forKey: key)!
+        let slot = slotOf.removeValue(forKey: key)!
+        unlink(slot)
+        let last = slots.count - 1
+        if slot != last {
+            slots.swapAt(slot, last)
+            let (older, newer) = (slots[slot].older, slots[slot].newer)
+            if older >= 0 { slots[older].newer = slot } else { oldest = slot }
+            if newer >= 0 { slots[newer].older = slot } else { newest = slot }
+            slotOf[slots[slot].key] = slot
+        }
+        let entry = slots.removeLast().entry
         var summary = entry.summary
         summary.reason = reason
         if entry.connection != nil { connectionCount -= 1 }
@@ -266,7 +314,7 @@ public struct FlowTable: Sendable {
 
     /// Notes an application protocol a decoder recognised in the flow.
     public mutating func tag(_ key: FlowKey, application: String) {
-        guard let index = flows.index(forKey: key) else { return }
+        guard let index = slotOf[key] else { return }
         tag(at: index, application: application)
     }
 
@@ -278,36 +326,28 @@ public struct FlowTable: Sendable {
         lastSweep = now
         var idle: [FlowKey] = []
         var closed: [FlowKey] = []
-        var active: [Index] = []
-        // Entries read in place (no copy), and the table not changed while it is walked.
-        var index = flows.startIndex
-        while index != flows.endIndex {
-            let (closedFlow, last, first) = inPlace(index) { ($0.closed, $0.summary.lastTime, $0.summary.firstTime) }
-            let quiet = now.microseconds - last.microseconds
-            if closedFlow && quiet >= configuration.closedLinger {
-                closed.append(flows.keys[index])
+        for index in slots.indices {
+            let quiet = now.microseconds - slots[index].entry.summary.lastTime.microseconds
+            if slots[index].entry.closed && quiet >= configuration.closedLinger {
+                closed.append(slots[index].key)
             } else if quiet >= configuration.idleTimeout {
-                idle.append(flows.keys[index])
-            } else if now.microseconds - first.microseconds >= configuration.activeTimeout {
-                active.append(index)
+                idle.append(slots[index].key)
+            } else if now.microseconds - slots[index].entry.summary.firstTime.microseconds >= configuration.activeTimeout {
+                var summary = slots[index].entry.summary
+                summary.reason = .active
+                output.append(Reported(summary: summary))
+                slots[index].entry.restartInterval(at: now)
             }
-            index = flows.index(after: index)
-        }
-        for index in active {
-            var summary = flows.values[index].summary
-            summary.reason = .active
-            output.append(Reported(summary: summary))
-            flows.values[index].restartInterval(at: now)
         }
         for key in closed.sorted(by: Self.order) { report(key, reason: .closed, into: &output) }
         for key in idle.sorted(by: Self.order) { report(key, reason: .idle, into: &output) }
         return true
     }
 
+    /// Reports the flow whose last packet came first (the front of the arrival order): no search.
     private mutating func evictOldest(into output: inout [Reported]) {
-        guard let oldest = flows.min(by: { ($0.value.summary.lastTime, $0.key) < ($1.value.summary.lastTime, $1.key) })
-        else { return }
-        report(oldest.key, reason: .evicted, into: &output)
+        guard oldest >= 0 else { return }
+        report(slots[oldest].key, reason: .evicted, into: &output)
         evictions += 1
     }
 
@@ -320,8 +360,8 @@ public struct FlowTable: Sendable {
 
     /// Reports every flow still open, with its analyzer, in a fixed order.
     mutating func flushAll(reporting output: inout [Reported]) {
-        for key in flows.keys.sorted(by: Self.order) {
-            report(key, reason: flows[key]!.closed ? .closed : .end, into: &output)
+        for key in slotOf.keys.sorted(by: Self.order) {
+            report(key, reason: slots[slotOf[key]!].entry.closed ? .closed : .end, into: &output)
         }
     }
 

@@ -109,6 +109,67 @@ struct FlowTableTests {
         #expect(out.map(\.initiator.address.description) == ["10.0.0.1", "10.0.0.2"])
     }
 
+    /// Flows come, go quiet, close and are pushed out in a seeded random order; every report (which flow, why, in
+    /// which order) and the table's size after each packet must equal a plain model's: a list in arrival order of
+    /// each flow's last packet, searched in full. This checks the table's own bookkeeping (slots that move when a flow
+    /// leaves, the arrival order kept across them), not only its first eviction.
+    @Test("reports and evictions equal a plain model's over many random packets", arguments: [1, 2, 3, 4, 5, 6])
+    func evictionModel(seed: UInt64) {
+        var configuration = FlowTable.Configuration()
+        configuration.capacity = 5
+        configuration.idleTimeout = 2_000_000
+        configuration.activeTimeout = 1 << 60
+        configuration.sweepInterval = 200_000
+        configuration.closedLinger = 500_000
+        var table = FlowTable(configuration: configuration)
+        var random = SplitMix64(seed: seed)
+
+        struct ModelFlow { var key: FlowKey; var last: Int64; var closed: Bool }
+        var model: [ModelFlow] = []  // oldest last packet first
+        var expected: [(FlowKey, FlowSummary.EndReason)] = []
+        var lastSweep: Int64?
+        var now: Int64 = 0
+        var out: [FlowSummary] = []
+        for _ in 0..<3_000 {
+            now += Int64(random.next() % 300_000)
+            let source = FlowEndpoint(address: FlowAddress(IPv4Address(value: 0x0A00_0001 + UInt32(random.next() % 12))), port: 40000)
+            let rst = random.next() % 10 == 0
+            let packet = FlowPacket(
+                source: source, destination: server, transport: 6, vlan: nil, sourceMAC: nil, bytes: 60,
+                tcpFlags: rst ? 0x04 : 0x10, time: EventTime(microseconds: now))
+            let key = FlowKey.of(source: source, destination: server, transport: 6, vlan: nil, sourceMAC: nil).key
+
+            // The model: account the packet (a new flow pushes out the front one when full), then sweep when due.
+            if let i = model.firstIndex(where: { $0.key == key }) {
+                var flow = model.remove(at: i)
+                flow.last = now
+                flow.closed = flow.closed || rst
+                model.append(flow)
+            } else {
+                if model.count == configuration.capacity { expected.append((model.removeFirst().key, .evicted)) }
+                model.append(ModelFlow(key: key, last: now, closed: rst))
+            }
+            if lastSweep.map({ now - $0 >= configuration.sweepInterval }) ?? true {
+                lastSweep = now
+                let closed = model.filter { $0.closed && now - $0.last >= configuration.closedLinger }.map(\.key).sorted()
+                let idle = model.filter { !($0.closed && now - $0.last >= configuration.closedLinger) && now - $0.last >= configuration.idleTimeout }
+                    .map(\.key).sorted()
+                expected += closed.map { ($0, .closed) } + idle.map { ($0, .idle) }
+                model.removeAll { closed.contains($0.key) || idle.contains($0.key) }
+            }
+
+            _ = table.record(packet, into: &out)
+            #expect(table.count == model.count)
+        }
+        let reported = out.map { summary in
+            (FlowKey.of(source: summary.initiator, destination: summary.responder, transport: 6, vlan: nil, sourceMAC: nil).key, summary.reason)
+        }
+        #expect(reported.count == expected.count)
+        #expect(reported.elementsEqual(expected) { $0.0 == $1.0 && $0.1 == $1.1 })
+        #expect(table.evictions == expected.filter { $0.1 == .evicted }.count)
+        #expect(table.evictions > 50 && expected.contains { $0.1 == .closed } && expected.contains { $0.1 == .idle })
+    }
+
     @Test("flow addresses print as RFC 5952 text")
     func addressText() {
         #expect(FlowAddress(IPv4Address(value: 0x0A14_0401)).description == "10.20.4.1")

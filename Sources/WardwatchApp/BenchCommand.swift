@@ -209,55 +209,103 @@ struct CaptureBench: AsyncParsableCommand {
             + "tshark \(tshark.map(\.peakKB).max()! / 1024) MiB, p0f \(p0f.map(\.peakKB).max()! / 1024) MiB "
             + "(Linux counts the spawning process's peak in a child's, so none reads below this bench's own \(own.ru_maxrss / 1024) MiB)")
         print("wardwatch decodes and writes JSON on one thread; a second thread only hands each batch to the output (one batch in flight): the per-CPU-second column compares single-core work.")
-        try scanFlood(wardwatch)
+        try floods(wardwatch)
     }
 
-    /// A SYN scan: more new flows than the flow table holds, so each new flow pushes the least recently seen one out.
-    /// Timed against p0f on the same file, medians of `runs`.
-    private func scanFlood(_ wardwatch: String) throws {
-        let (file, syns) = try buildScanCapture()
-        var ours: [ProcessCost] = [], p0f: [ProcessCost] = []
-        for _ in 1...runs {
-            ours.append(try runMeasured(wardwatch, ["capture", "--pcap", file, "--output", "-", "--log-level", "error"]))
-            p0f.append(try runMeasured("/usr/sbin/p0f", ["-r", file]))
+    /// Hostile traffic a sensor on a SPAN port meets, one capture each, timed against p0f on the same file (medians of
+    /// `runs`): a SYN scan with more new flows than the flow table holds, a flood of ARP from new MACs (a switch's
+    /// MAC table flood), and a flood of malformed DHCP (starvation tools, fuzzers). Each should cost about what
+    /// ordinary packets do.
+    private func floods(_ wardwatch: String) throws {
+        let packets = 300_000
+        print("\nhostile traffic, \(packets) packets each (CPU seconds, medians; the per-packet figure is wardwatch's):")
+        let folder = (capture as NSString).deletingLastPathComponent
+        let floods: [(name: String, what: String, write: (PcapWriter, Int) -> Void)] = [
+            ("scan-flood", "SYN scan to distinct hosts and ports, 3 x the flow table", Self.writeScan),
+            ("arp-flood", "ARP from a new MAC each", Self.writeARPFlood),
+            ("dhcp-flood", "malformed DHCP DISCOVER from a new MAC each", Self.writeDHCPFlood),
+        ]
+        for flood in floods {
+            let file = folder + "/" + flood.name + ".pcap"
+            if !FileManager.default.fileExists(atPath: file) {
+                do {  // the writer closes the file when it goes
+                    let writer = try PcapWriter(path: file + ".partial", linkType: .ethernet)
+                    flood.write(writer, packets)
+                }
+                try FileManager.default.moveItem(atPath: file + ".partial", toPath: file)
+            }
+            var ours: [ProcessCost] = [], p0f: [ProcessCost] = []
+            for _ in 1...runs {
+                ours.append(try runMeasured(wardwatch, ["capture", "--pcap", file, "--output", "-", "--log-level", "error"]))
+                p0f.append(try runMeasured("/usr/sbin/p0f", ["-r", file]))
+            }
+            func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+            let oursCPU = median(ours.map(\.cpu)), p0fCPU = median(p0f.map(\.cpu))
+            print("  \(flood.name) (\(flood.what)): " + String(format: "wardwatch %.2f s (%.1f µs a packet), p0f %.2f s",
+                                                              oursCPU, oursCPU / Double(packets) * 1e6, p0fCPU))
         }
-        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        let oursCPU = median(ours.map(\.cpu)), p0fCPU = median(p0f.map(\.cpu))
-        print(String(format: "\nscan flood: %d SYNs to distinct ports and hosts, 3 x the flow table's 100,000 flows: wardwatch cpu %.2f s (%.0f SYNs per CPU second), p0f cpu %.2f s; wardwatch is %.2f x p0f",
-                     syns, oursCPU, Double(syns) / oursCPU, p0fCPU, p0fCPU / oursCPU))
     }
 
-    /// One scanner sending a SYN every 20 µs (50,000 a second) to 300,000 host and port pairs: Ethernet, IPv4 with its
-    /// checksum, TCP with an MSS option. Written once beside the main capture.
-    private func buildScanCapture() throws -> (path: String, syns: Int) {
-        let path = (capture as NSString).deletingLastPathComponent + "/scan-flood.pcap"
-        let syns = 300_000
-        if FileManager.default.fileExists(atPath: path) { return (path, syns) }
-        try writeScan(to: path + ".partial", syns: syns)  // the writer closes the file when it goes
-        try FileManager.default.moveItem(atPath: path + ".partial", toPath: path)
-        return (path, syns)
+    /// Writes `count` Ethernet frames built by `frame` (given the packet's number), 20 µs apart.
+    private static func writeFrames(_ writer: PcapWriter, _ count: Int, _ frame: (Int) -> [UInt8]) {
+        for i in 0..<count {
+            let bytes = frame(i)
+            writer.write(bytes, originalLength: bytes.count, time: EventTime(microseconds: 1_700_000_000_000_000 + Int64(i) * 20))
+        }
     }
 
-    private func writeScan(to path: String, syns: Int) throws {
-        let writer = try PcapWriter(path: path, linkType: .ethernet)
+    /// A locally administered MAC made from a packet's number.
+    private static func mac(_ i: Int) -> [UInt8] {
+        [0x02, 0x5C, UInt8(i >> 24 & 0xFF), UInt8(i >> 16 & 0xFF), UInt8(i >> 8 & 0xFF), UInt8(i & 0xFF)]
+    }
+
+    private static func writeARPFlood(_ writer: PcapWriter, _ count: Int) {
+        writeFrames(writer, count) { i in
+            let sender = mac(i)
+            return [UInt8](repeating: 0xFF, count: 6) + sender + [0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1] + sender
+                + [10, UInt8(i >> 16 & 0xFF), UInt8(i >> 8 & 0xFF), UInt8(i & 0xFF)] + [UInt8](repeating: 0, count: 6) + [10, 0, 0, 1]
+        }
+    }
+
+    /// DISCOVERs whose host name option claims 8 bytes and holds 10, so the options after it do not parse.
+    private static func writeDHCPFlood(_ writer: PcapWriter, _ count: Int) {
+        writeFrames(writer, count) { i in
+            let client = mac(i)
+            var bootp: [UInt8] = [1, 1, 6, 0] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init) + [0, 0, 0x80, 0]
+            bootp += [UInt8](repeating: 0, count: 16) + client + [UInt8](repeating: 0, count: 10 + 192) + [0x63, 0x82, 0x53, 0x63]
+            bootp += [53, 1, 1, 55, 4, 1, 3, 6, 15, 12, 8] + Array("host\(100_000 + i % 900_000)".utf8) + [255]
+            let length = 8 + bootp.count
+            let udp: [UInt8] = [0, 68, 0, 67, UInt8(length >> 8), UInt8(length & 0xFF), 0, 0] + bootp
+            return [UInt8](repeating: 0xFF, count: 6) + client + [0x08, 0x00]
+                + ipv4(source: 0, destination: 0xFFFF_FFFF, protocol: 17, id: i, udp)
+        }
+    }
+
+    /// One scanner (10.0.0.66) sending SYNs with an MSS option to host and port pairs that are all distinct.
+    private static func writeScan(_ writer: PcapWriter, _ count: Int) {
         let ethernet: [UInt8] = [0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x42, 0x08, 0x00]
-        for i in 0..<syns {
+        writeFrames(writer, count) { i in
             let host = UInt32(0x0A00_0100) + UInt32(i / 250 % 1000)  // 10.0.1.0 onwards
             let port = UInt16(1 + i % 250 * 4 + i / 250_000)
-            var ip: [UInt8] = [0x45, 0, 0, 44, UInt8(i >> 8 & 0xFF), UInt8(i & 0xFF), 0, 0, 64, 6, 0, 0, 10, 0, 0, 66]
-            ip += withUnsafeBytes(of: host.bigEndian, Array.init)
-            var sum: UInt32 = 0
-            for j in stride(from: 0, to: 20, by: 2) { sum += UInt32(ip[j]) << 8 | UInt32(ip[j + 1]) }
-            while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
-            ip[10] = UInt8(~sum >> 8 & 0xFF)
-            ip[11] = UInt8(~sum & 0xFF)
             let sourcePort = UInt16(40_000 + i % 20_000)
             let tcp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(port >> 8), UInt8(port & 0xFF)]
                 + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init) + [0, 0, 0, 0, 0x60, 0x02, 0x04, 0x00, 0, 0, 0, 0]
                 + [2, 4, 0x05, 0xB4]
-            let frame = ethernet + ip + tcp
-            writer.write(frame, originalLength: frame.count, time: EventTime(microseconds: 1_700_000_000_000_000 + Int64(i) * 20))
+            return ethernet + ipv4(source: 0x0A00_0042, destination: host, protocol: 6, id: i, tcp)
         }
+    }
+
+    /// An IPv4 header with its checksum, then `payload`.
+    private static func ipv4(source: UInt32, destination: UInt32, protocol number: UInt8, id: Int, _ payload: [UInt8]) -> [UInt8] {
+        let length = 20 + payload.count
+        var ip: [UInt8] = [0x45, 0, UInt8(length >> 8), UInt8(length & 0xFF), UInt8(id >> 8 & 0xFF), UInt8(id & 0xFF), 0, 0, 64, number, 0, 0]
+        ip += withUnsafeBytes(of: source.bigEndian, Array.init) + withUnsafeBytes(of: destination.bigEndian, Array.init)
+        var sum: UInt32 = 0
+        for j in stride(from: 0, to: 20, by: 2) { sum += UInt32(ip[j]) << 8 | UInt32(ip[j + 1]) }
+        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+        ip[10] = UInt8(~sum >> 8 & 0xFF)
+        ip[11] = UInt8(~sum & 0xFF)
+        return ip + payload
     }
 
     /// Lines of a file, read in blocks (loading the output whole would raise this process's peak memory, which Linux

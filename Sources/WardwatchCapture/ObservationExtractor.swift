@@ -190,12 +190,16 @@ public struct ObservationExtractor: Sendable {
         case 2: "reply"
         default: "op-\(arp.operation)"
         }
-        var o = observation(
-            .arp, key: caches.macTexts.text(arp.senderMAC), source: .init(mac: caches.macTexts.text(frame.source ?? arp.senderMAC), ip: nil),
-            vlan: frame.innermostVLAN, time: time)
+        // The texts first, each its own statement: a cache call (mutating) inside the arguments of a call on `self`
+        // made Swift copy the whole extractor for the call, and the cache then copied itself on every new MAC (50 µs a
+        // packet in a flood of new MACs).
+        let senderText = caches.macTexts.text(arp.senderMAC)
+        let sourceText = frame.source.map { caches.macTexts.text($0) } ?? senderText
+        let targetText = caches.macTexts.text(arp.targetMAC)
+        var o = observation(.arp, key: senderText, source: .init(mac: sourceText, ip: nil), vlan: frame.innermostVLAN, time: time)
         o.arp = ARPObservation(
-            operation: operation, senderMac: caches.macTexts.text(arp.senderMAC), senderIp: arp.senderIP.description,
-            targetMac: caches.macTexts.text(arp.targetMAC), targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
+            operation: operation, senderMac: senderText, senderIp: arp.senderIP.description,
+            targetMac: targetText, targetIp: arp.targetIP.description, gratuitous: arp.isGratuitous)
         announce(o, rawKey: raw.key, time: time, into: &output)
     }
 
@@ -233,7 +237,7 @@ public struct ObservationExtractor: Sendable {
         case .success(let packet): ip = packet
         case .failure(.notIPv4): counters.malformed("ipv4-version"); return
         case .failure(let error):
-            cut ? (counters.snapTruncated += 1) : counters.malformed("ipv4-\(error)")
+            cut ? (counters.snapTruncated += 1) : counters.malformed("ipv4-\(error.reason)")
             return
         }
         let facts = IPv4HeaderFacts.decode(frame.payload).map(P0fIPFacts.init(ipv4:))
@@ -249,7 +253,7 @@ public struct ObservationExtractor: Sendable {
         switch IPv6Packet.decode(frame.payload) {
         case .success(let packet): ip = packet
         case .failure(let error):
-            cut ? (counters.snapTruncated += 1) : counters.malformed("ipv6-\(error)")
+            cut ? (counters.snapTruncated += 1) : counters.malformed("ipv6-\(error.reason)")
             return
         }
         let packet = NetworkPacket(
@@ -274,7 +278,7 @@ public struct ObservationExtractor: Sendable {
             switch UDPDatagram.decode(ip.payload) {
             case .success(let datagram): udp = datagram
             case .failure(let error):
-                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("udp-\(error)")
+                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("udp-\(error.reason)")
                 return
             }
             _ = recordFlow(ip, frame: frame, sourcePort: udp.sourcePort, destinationPort: udp.destinationPort, flags: 0, wireLength: wireLength, time: time, into: &output)
@@ -284,7 +288,7 @@ public struct ObservationExtractor: Sendable {
             switch TCPSegment.decode(ip.payload) {
             case .success(let segment): tcp = segment
             case .failure(let error):
-                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("tcp-\(error)")
+                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("tcp-\(error.reason)")
                 return
             }
             extractTCP(tcp, ip: ip, frame: frame, wireLength: wireLength, time: time, into: &output)
@@ -496,7 +500,7 @@ public struct ObservationExtractor: Sendable {
         switch DHCPv4Message.decode(payload) {
         case .success(let m): message = m
         case .failure(let error):
-            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcp-\(error)")
+            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcp-\(error.reason)")
             return
         }
         guard let client = message.clientMAC, !client.isZero, !client.isMulticast else {
@@ -504,13 +508,13 @@ public struct ObservationExtractor: Sendable {
             return
         }
         func nonzero(_ a: IPv4Address) -> String? { a.isUnspecified ? nil : a.description }
-        var o = observation(
-            .dhcp, key: caches.macTexts.text(client), source: .init(mac: caches.macTexts.text(frame.source ?? client), ip: nonzero(ip.source)),
-            vlan: frame.innermostVLAN, time: time)
+        let clientText = caches.macTexts.text(client)  // its own statement: see extractARP
+        let sourceText = frame.source.map { caches.macTexts.text($0) } ?? clientText
+        var o = observation(.dhcp, key: clientText, source: .init(mac: sourceText, ip: nonzero(ip.source)), vlan: frame.innermostVLAN, time: time)
         o.dhcp = DHCPObservation(
             op: message.op == 1 ? "request" : "reply",
             messageType: message.messageType.map(DHCPv4Message.messageTypeName) ?? "bootp",
-            transactionId: message.transactionID, clientMac: caches.macTexts.text(client),
+            transactionId: message.transactionID, clientMac: clientText,
             clientIp: nonzero(message.clientIP), yourIp: nonzero(message.yourIP), serverIp: nonzero(message.serverIP),
             relayIp: nonzero(message.relayIP), requestedIp: message.requestedIP.flatMap(nonzero),
             serverIdentifier: message.serverIdentifier.flatMap(nonzero), hostname: message.hostname,
@@ -535,7 +539,7 @@ public struct ObservationExtractor: Sendable {
         switch DHCPv6Message.decode(payload) {
         case .success(let m): message = m
         case .failure(let error):
-            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcpv6-\(error)")
+            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcpv6-\(error.reason)")
             return
         }
         guard let built = IPv6Observations.dhcpv6(message) else {

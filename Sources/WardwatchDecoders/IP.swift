@@ -9,7 +9,7 @@ public struct IPv4Packet {
     public var moreFragments: Bool
     public var payload: UnsafeRawBufferPointer
 
-    public enum DecodeError: Error, Equatable {
+    public enum DecodeError: String, Error, Equatable {
         case truncated, notIPv4, badHeaderLength, lengthExceedsFrame
     }
 
@@ -38,7 +38,7 @@ public struct UDPDatagram {
     public var destinationPort: UInt16
     public var payload: UnsafeRawBufferPointer
 
-    public enum DecodeError: Error, Equatable { case truncated, badLength }
+    public enum DecodeError: String, Error, Equatable { case truncated, badLength }
 
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> Result<UDPDatagram, DecodeError> {
         guard let sp = bytes.readUInt16(at: 0), let dp = bytes.readUInt16(at: 2), let length = bytes.readUInt16(at: 4),

@@ -163,7 +163,7 @@ public struct TCPSegment {
     /// The data after the header, up to the end of the IP payload.
     public var payload: UnsafeRawBufferPointer
 
-    public enum DecodeError: Error, Equatable {
+    public enum DecodeError: String, Error, Equatable {
         /// Fewer than 20 bytes.
         case truncated
         /// A data offset below 5.

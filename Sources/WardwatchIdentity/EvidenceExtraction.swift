@@ -111,8 +111,6 @@ extension IdentityEngine {
             }
         case .arp, .tcpTimestamps, .flow:
             break
-        case .dhcpv6, .ndp:
-            break  // IPv6 announcements: not used as identity evidence yet.
         }
         return out
     }

@@ -100,6 +100,11 @@ struct DecoderTests {
         }
         #expect(extractor.counters.packets > 10_000)
         #expect(extractor.counters.malformed > 0)
+        // The reasons are the malformed counter's metric label: case names only, never a value from the packet.
+        let reasons = extractor.counters.malformedByReason.keys
+        #expect(reasons.contains("dhcp-badOptionLength"))
+        #expect(reasons.allSatisfy { $0.range(of: "^[a-z0-9]+(-[A-Za-z0-9]+)*$", options: .regularExpression) != nil }, "\(reasons.sorted())")
+        #expect(reasons.count < 40, "\(reasons.sorted())")
     }
 
     @Test("VLAN tags, QinQ and priority tags")

@@ -217,23 +217,30 @@ struct CaptureBench: AsyncParsableCommand {
     /// MAC table flood), and a flood of malformed DHCP (starvation tools, fuzzers). Each should cost about what
     /// ordinary packets do.
     private func floods(_ wardwatch: String) throws {
-        let packets = 300_000
-        print("\nhostile traffic, \(packets) packets each (CPU seconds, medians; the per-packet figure is wardwatch's):")
+        print("\nhostile traffic (CPU seconds, medians; the per-packet figure is wardwatch's):")
         let folder = (capture as NSString).deletingLastPathComponent
-        let floods: [(name: String, what: String, write: (PcapWriter, Int) -> Void)] = [
-            ("scan-flood", "SYN scan to distinct hosts and ports, 3 x the flow table", Self.writeScan),
-            ("arp-flood", "ARP from a new MAC each", Self.writeARPFlood),
-            ("dhcp-flood", "malformed DHCP DISCOVER from a new MAC each", Self.writeDHCPFlood),
+        let floods: [(name: String, what: String, write: (PcapWriter) -> Int)] = [
+            ("scan-flood", "300,000 SYNs to distinct hosts and ports, 3 x the flow table", { Self.writeScan($0, 300_000) }),
+            ("arp-flood", "300,000 ARP, each from a new MAC", { Self.writeARPFlood($0, 300_000) }),
+            ("dhcp-flood", "300,000 malformed DHCP DISCOVERs, each from a new MAC", { Self.writeDHCPFlood($0, 300_000) }),
+            ("hl7-hold", "2,000 connections, each 47 segments of an MLLP frame that never ends",
+             { Self.writeHeldConnections($0, connections: 2_000, port: 2575, first: Self.unendedMLLP, filler: 0x41) }),
+            ("dicom-hold", "2,000 connections, each 47 segments of an A-ASSOCIATE-RQ of 60,000 bytes",
+             { Self.writeHeldConnections($0, connections: 2_000, port: 104, first: Self.longAssociateRequest, filler: nil) }),
         ]
         for flood in floods {
             let file = folder + "/" + flood.name + ".pcap"
-            if !FileManager.default.fileExists(atPath: file) {
+            let countFile = file + ".count"
+            if !FileManager.default.fileExists(atPath: file) || !FileManager.default.fileExists(atPath: countFile) {
+                let count: Int
                 do {  // the writer closes the file when it goes
                     let writer = try PcapWriter(path: file + ".partial", linkType: .ethernet)
-                    flood.write(writer, packets)
+                    count = flood.write(writer)
                 }
+                try "\(count)".write(toFile: countFile, atomically: true, encoding: .utf8)
                 try FileManager.default.moveItem(atPath: file + ".partial", toPath: file)
             }
+            let packets = Double((try? String(contentsOfFile: countFile, encoding: .utf8)).flatMap { Int($0) } ?? 0)
             var ours: [ProcessCost] = [], p0f: [ProcessCost] = []
             for _ in 1...runs {
                 ours.append(try runMeasured(wardwatch, ["capture", "--pcap", file, "--output", "-", "--log-level", "error"]))
@@ -242,24 +249,72 @@ struct CaptureBench: AsyncParsableCommand {
             func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
             let oursCPU = median(ours.map(\.cpu)), p0fCPU = median(p0f.map(\.cpu))
             print("  \(flood.name) (\(flood.what)): " + String(format: "wardwatch %.2f s (%.1f µs a packet), p0f %.2f s",
-                                                              oursCPU, oursCPU / Double(packets) * 1e6, p0fCPU))
+                                                              oursCPU, oursCPU / packets * 1e6, p0fCPU))
         }
     }
 
-    /// Writes `count` Ethernet frames built by `frame` (given the packet's number), 20 µs apart.
-    private static func writeFrames(_ writer: PcapWriter, _ count: Int, _ frame: (Int) -> [UInt8]) {
+    /// Writes `count` Ethernet frames built by `frame` (given the packet's number), 20 µs apart; returns `count`.
+    private static func writeFrames(_ writer: PcapWriter, _ count: Int, _ frame: (Int) -> [UInt8]) -> Int {
         for i in 0..<count {
             let bytes = frame(i)
             writer.write(bytes, originalLength: bytes.count, time: EventTime(microseconds: 1_700_000_000_000_000 + Int64(i) * 20))
         }
+        return count
     }
+
+    /// `connections` clients (10.1.x.y) each open a connection to 10.0.9.9:`port`, then send 47 segments of 1,400
+    /// bytes, the connections taking turns so that all are open at once: `first` then `filler` bytes (or repeated
+    /// `[0x20, 0, 0, 0]`, an empty presentation context item, when nil). Returns the packets written.
+    private static func writeHeldConnections(
+        _ writer: PcapWriter, connections: Int, port: UInt16, first: [UInt8], filler: UInt8?
+    ) -> Int {
+        let segments = 47, size = 1400
+        let clientMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x07], serverMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x08]
+        func frame(_ i: Int, toServer: Bool, flags: UInt8, sequence: UInt32, _ payload: [UInt8]) -> [UInt8] {
+            let client = UInt32(0x0A01_0000) + UInt32(i), server: UInt32 = 0x0A00_0909
+            let clientPort = UInt16(30_000 + i % 30_000)
+            let (sourcePort, destinationPort) = toServer ? (clientPort, port) : (port, clientPort)
+            let tcp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(destinationPort >> 8), UInt8(destinationPort & 0xFF)]
+                + withUnsafeBytes(of: sequence.bigEndian, Array.init) + [0, 0, 0, 1, 0x50, flags, 0xFF, 0xFF, 0, 0, 0, 0] + payload
+            return (toServer ? serverMAC + clientMAC : clientMAC + serverMAC) + [0x08, 0x00]
+                + ipv4(source: toServer ? client : server, destination: toServer ? server : client, protocol: 6, id: i, tcp)
+        }
+        var frames = 0
+        func write(_ bytes: [UInt8]) {
+            writer.write(bytes, originalLength: bytes.count, time: EventTime(microseconds: 1_700_000_000_000_000 + Int64(frames) * 2))
+            frames += 1
+        }
+        for i in 0..<connections {
+            write(frame(i, toServer: true, flags: 0x02, sequence: 1000, []))
+            write(frame(i, toServer: false, flags: 0x12, sequence: 5000, []))
+        }
+        let pad: (Int) -> [UInt8] = { n in
+            filler.map { [UInt8](repeating: $0, count: n) } ?? (0..<n).map { $0 % 4 == 0 ? 0x20 : 0 }
+        }
+        for s in 0..<segments {
+            let payload = s == 0 ? first + pad(size - first.count) : pad(size)
+            for i in 0..<connections {
+                write(frame(i, toServer: true, flags: 0x18, sequence: 1001 + UInt32(s * size), payload))
+            }
+        }
+        return frames
+    }
+
+    /// The start of an MLLP frame and an MSH segment.
+    private static let unendedMLLP: [UInt8] = [0x0B] + Array("MSH|^~\\&|".utf8)
+
+    /// An A-ASSOCIATE-RQ header claiming 60,000 bytes, its fixed fields and an application context item (100 bytes, so
+    /// the empty items that follow line up).
+    private static let longAssociateRequest: [UInt8] = [1, 0] + withUnsafeBytes(of: UInt32(60_000).bigEndian, Array.init)
+        + [0, 1, 0, 0] + Array("ANY-SCP         ECHOSCU         ".utf8) + [UInt8](repeating: 0, count: 32)
+        + [0x10, 0, 0, 22] + Array("1.2.840.10008.3.1.1.10".utf8)
 
     /// A locally administered MAC made from a packet's number.
     private static func mac(_ i: Int) -> [UInt8] {
         [0x02, 0x5C, UInt8(i >> 24 & 0xFF), UInt8(i >> 16 & 0xFF), UInt8(i >> 8 & 0xFF), UInt8(i & 0xFF)]
     }
 
-    private static func writeARPFlood(_ writer: PcapWriter, _ count: Int) {
+    private static func writeARPFlood(_ writer: PcapWriter, _ count: Int) -> Int {
         writeFrames(writer, count) { i in
             let sender = mac(i)
             return [UInt8](repeating: 0xFF, count: 6) + sender + [0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1] + sender
@@ -268,7 +323,7 @@ struct CaptureBench: AsyncParsableCommand {
     }
 
     /// DISCOVERs whose host name option claims 8 bytes and holds 10, so the options after it do not parse.
-    private static func writeDHCPFlood(_ writer: PcapWriter, _ count: Int) {
+    private static func writeDHCPFlood(_ writer: PcapWriter, _ count: Int) -> Int {
         writeFrames(writer, count) { i in
             let client = mac(i)
             var bootp: [UInt8] = [1, 1, 6, 0] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init) + [0, 0, 0x80, 0]
@@ -282,9 +337,9 @@ struct CaptureBench: AsyncParsableCommand {
     }
 
     /// One scanner (10.0.0.66) sending SYNs with an MSS option to host and port pairs that are all distinct.
-    private static func writeScan(_ writer: PcapWriter, _ count: Int) {
+    private static func writeScan(_ writer: PcapWriter, _ count: Int) -> Int {
         let ethernet: [UInt8] = [0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x42, 0x08, 0x00]
-        writeFrames(writer, count) { i in
+        return writeFrames(writer, count) { i in
             let host = UInt32(0x0A00_0100) + UInt32(i / 250 % 1000)  // 10.0.1.0 onwards
             let port = UInt16(1 + i % 250 * 4 + i / 250_000)
             let sourcePort = UInt16(40_000 + i % 20_000)

@@ -152,6 +152,8 @@ struct CaptureCommand: AsyncParsableCommand {
                     "packets": "\(counters.packets)", "observations": "\(counters.observations)",
                     "malformed": "\(counters.malformed)", "snap_truncated": "\(counters.snapTruncated)",
                     "repeated_announcements": "\(counters.repeatedAnnouncements)",
+                    "flows_evicted": "\(counters.flowsEvicted)", "unanalysed_connections": "\(counters.unanalysedConnections)",
+                    "streams_cut": "\(counters.streamsCut)",
                 ])
         } stop: { [stopTimeout = stopTimeout ?? 10] in
             runner.stop()

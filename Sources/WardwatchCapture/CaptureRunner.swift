@@ -237,6 +237,12 @@ struct CaptureMetrics: Sendable {
             .increment(by: now.snapTruncated - before.snapTruncated)
         Counter(label: "wardwatch_capture_repeated_announcements_total", factory: factory)
             .increment(by: now.repeatedAnnouncements - before.repeatedAnnouncements)
+        Counter(label: "wardwatch_capture_flows_evicted_total", factory: factory)
+            .increment(by: now.flowsEvicted - before.flowsEvicted)
+        Counter(label: "wardwatch_capture_unanalysed_connections_total", factory: factory)
+            .increment(by: now.unanalysedConnections - before.unanalysedConnections)
+        Counter(label: "wardwatch_capture_streams_cut_total", factory: factory)
+            .increment(by: now.streamsCut - before.streamsCut)
         for (reason, count) in now.malformedByReason {
             let delta = count - (before.malformedByReason[reason] ?? 0)
             if delta > 0 {

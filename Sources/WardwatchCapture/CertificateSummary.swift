@@ -151,4 +151,22 @@ struct AnalyzerCaches {
     var signatures = SignatureTextCache()
     var ja4 = JA4Cache()
     var macTexts = MACTexts()
+    var streams = StreamBudget(limit: StreamBudget.defaultLimit)
+}
+
+/// Bytes of connection prefixes held at once, over every connection the extractor analyses. Each direction keeps at
+/// most 64 KiB until its decoder decides, and up to 20,000 connections are analysed, so without a bound a sender
+/// holding many connections open with data no decoder finishes with (an MLLP frame that never ends, say) could make
+/// the sensor hold gigabytes. Past the limit, a direction that has more bytes to add stops being analysed instead
+/// (counted in `cut`); its bytes are let go, so the budget frees up as it is enforced.
+struct StreamBudget {
+    /// 64 MiB: a thousand directions holding a full prefix at once (a direction usually decides within a few KiB).
+    static let defaultLimit = 64 << 20
+    let limit: Int
+    /// Bytes held now (the prefixes' own counts; their allocations are somewhat larger).
+    var held = 0
+    /// Directions whose analysis was given up because the budget was spent.
+    var cut = 0
+
+    var isSpent: Bool { held >= limit }
 }

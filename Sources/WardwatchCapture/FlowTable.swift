@@ -271,15 +271,19 @@ public struct FlowTable: Sendable {
         connectionCount += 1
     }
 
-    /// `ConnectionAnalyzer.segment` on the analyzer of the entry at `index` (which has one), in place.
+    /// `ConnectionAnalyzer.segment` on the analyzer of the entry at `index` (which has one), in place. The change in
+    /// the bytes its prefixes hold is added to `caches.streams` (a reported analyzer's are taken off by the caller).
     mutating func analyze(
         at index: Index, _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?,
         sensor: SensorIdentity, context: ConnectionAnalyzer.PacketContext, caches: inout AnalyzerCaches,
         into output: inout ObservationBatch
     ) -> String? {
-        slots[index].entry.connection!.segment(
+        let held = slots[index].entry.connection!.heldBytes
+        let application = slots[index].entry.connection!.segment(
             tcp, from: source, mac: mac, ipFacts: ipFacts, sensor: sensor, context: context, caches: &caches,
             into: &output)
+        caches.streams.held += slots[index].entry.connection!.heldBytes - held
+        return application
     }
 
     /// Whether the entry at `index` has a connection analyzer.

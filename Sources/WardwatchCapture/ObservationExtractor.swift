@@ -12,6 +12,10 @@ public struct CaptureCounters: Sendable, Equatable {
     public var snapTruncated = 0
     /// TCP connections not analysed because the connection table was full (their flows are still counted).
     public var unanalysedConnections = 0
+    /// Connection directions whose analysis was given up because the prefixes held their byte limit.
+    public var streamsCut = 0
+    /// Flows reported early because the flow table was full.
+    public var flowsEvicted = 0
     /// Announcements (ARP, DHCP, DHCPv6, NDP, LLDP, CDP, mDNS, SSDP, WS-Discovery) not emitted: unchanged within the refresh interval.
     public var repeatedAnnouncements = 0
     public var malformedByReason: [String: Int] = [:]
@@ -52,9 +56,11 @@ public struct ObservationExtractor: Sendable {
     /// (0 emits every one); see `AnnouncementFilter`.
     public init(
         sensor: SensorIdentity, flowConfiguration: FlowTable.Configuration = .init(), connectionCapacity: Int = 20_000,
-        announcementRefresh: Int64 = ObservationExtractor.defaultAnnouncementRefresh
+        announcementRefresh: Int64 = ObservationExtractor.defaultAnnouncementRefresh,
+        streamByteLimit: Int = ObservationExtractor.defaultStreamByteLimit
     ) {
         self.sensor = sensor
+        self.caches.streams = StreamBudget(limit: streamByteLimit)
         self.flows = FlowTable(configuration: flowConfiguration)
         self.connectionCapacity = connectionCapacity
         self.announcements = AnnouncementFilter(refreshInterval: announcementRefresh)
@@ -62,6 +68,17 @@ public struct ObservationExtractor: Sendable {
 
     /// Five minutes.
     public static let defaultAnnouncementRefresh: Int64 = 300_000_000
+
+    /// Bytes analysed connections' prefixes hold at most together (see `StreamBudget`): 64 MiB.
+    public static let defaultStreamByteLimit = StreamBudget.defaultLimit
+
+    /// Bytes the analysed connections' prefixes hold now (at most about `streamByteLimit`).
+    public var heldStreamBytes: Int { caches.streams.held }
+
+    /// Takes the bytes of a reported connection's prefixes off the budget.
+    private mutating func release(_ connection: ConnectionAnalyzer) {
+        caches.streams.held -= connection.heldBytes
+    }
 
     /// Appends an announcement unless it repeats one emitted within the refresh interval.
     private mutating func announce(
@@ -141,6 +158,7 @@ public struct ObservationExtractor: Sendable {
         flows.flushAll(reporting: &reported)
         // The connections' last timestamp samples first, then the flows (both in flow key order).
         for index in reported.indices where reported[index].connection != nil {
+            release(reported[index].connection!)
             flushTimestamps(&reported[index].connection!, key: Self.key(of: reported[index].summary), into: &output)
         }
         for r in reported { appendFlow(r.summary, into: &output) }
@@ -324,10 +342,12 @@ public struct ObservationExtractor: Sendable {
         ).index
         for i in reported.indices {
             if reported[i].connection != nil {
+                release(reported[i].connection!)
                 flushTimestamps(&reported[i].connection!, key: Self.key(of: reported[i].summary), into: &output)
             }
             appendFlow(reported[i].summary, into: &output)
         }
+        counters.flowsEvicted = flows.evictions
         return index
     }
 
@@ -376,6 +396,7 @@ public struct ObservationExtractor: Sendable {
             at: index, tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
             context: .init(vlan: frame.innermostVLAN, time: time), caches: &caches, into: &output)
         if let application { flows.tag(at: index, application: application) }
+        counters.streamsCut = caches.streams.cut
     }
 
     /// Sends the timestamp samples a connection still holds, at its end, timed by the last sample.

@@ -37,6 +37,9 @@ public struct StreamPrefix: Sendable {
         return bytes.count > before
     }
 
+    /// Bytes held: the contiguous prefix and the segments waiting for a gap to fill.
+    public var heldBytes: Int { pending.isEmpty ? bytes.count : pending.reduce(bytes.count) { $0 + $1.data.count } }
+
     /// Stops collecting and frees the bytes.
     public mutating func finish() {
         isFinished = true

@@ -237,8 +237,9 @@ struct CaptureBench: AsyncParsableCommand {
                     let writer = try PcapWriter(path: file + ".partial", linkType: .ethernet)
                     count = flood.write(writer)
                 }
-                try "\(count)".write(toFile: countFile, atomically: true, encoding: .utf8)
+                try? FileManager.default.removeItem(atPath: file)
                 try FileManager.default.moveItem(atPath: file + ".partial", toPath: file)
+                try "\(count)".write(toFile: countFile, atomically: true, encoding: .utf8)
             }
             let packets = Double((try? String(contentsOfFile: countFile, encoding: .utf8)).flatMap { Int($0) } ?? 0)
             var ours: [ProcessCost] = [], p0f: [ProcessCost] = []

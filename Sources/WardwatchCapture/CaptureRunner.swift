@@ -228,21 +228,17 @@ struct CaptureMetrics: Sendable {
 
     init(factory: any MetricsFactory) { self.factory = factory }
 
+    /// Each counter a `_total` metric is made of, by the metric's name.
+    static let totals: [(String, KeyPath<CaptureCounters, Int> & Sendable)] = [
+        ("packets", \.packets), ("bytes", \.bytes), ("observations", \.observations), ("snap_truncated", \.snapTruncated),
+        ("repeated_announcements", \.repeatedAnnouncements), ("flows_evicted", \.flowsEvicted),
+        ("unanalysed_connections", \.unanalysedConnections), ("streams_cut", \.streamsCut),
+    ]
+
     func record(_ now: CaptureCounters, since before: CaptureCounters) {
-        Counter(label: "wardwatch_capture_packets_total", factory: factory).increment(by: now.packets - before.packets)
-        Counter(label: "wardwatch_capture_bytes_total", factory: factory).increment(by: now.bytes - before.bytes)
-        Counter(label: "wardwatch_capture_observations_total", factory: factory)
-            .increment(by: now.observations - before.observations)
-        Counter(label: "wardwatch_capture_snap_truncated_total", factory: factory)
-            .increment(by: now.snapTruncated - before.snapTruncated)
-        Counter(label: "wardwatch_capture_repeated_announcements_total", factory: factory)
-            .increment(by: now.repeatedAnnouncements - before.repeatedAnnouncements)
-        Counter(label: "wardwatch_capture_flows_evicted_total", factory: factory)
-            .increment(by: now.flowsEvicted - before.flowsEvicted)
-        Counter(label: "wardwatch_capture_unanalysed_connections_total", factory: factory)
-            .increment(by: now.unanalysedConnections - before.unanalysedConnections)
-        Counter(label: "wardwatch_capture_streams_cut_total", factory: factory)
-            .increment(by: now.streamsCut - before.streamsCut)
+        for (name, count) in Self.totals {
+            Counter(label: "wardwatch_capture_\(name)_total", factory: factory).increment(by: now[keyPath: count] - before[keyPath: count])
+        }
         for (reason, count) in now.malformedByReason {
             let delta = count - (before.malformedByReason[reason] ?? 0)
             if delta > 0 {

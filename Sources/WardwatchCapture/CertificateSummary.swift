@@ -157,11 +157,14 @@ struct AnalyzerCaches {
 /// Bytes of connection prefixes held at once, over every connection the extractor analyses. Each direction keeps at
 /// most 64 KiB until its decoder decides, and up to 20,000 connections are analysed, so without a bound a sender
 /// holding many connections open with data no decoder finishes with (an MLLP frame that never ends, say) could make
-/// the sensor hold gigabytes. Past the limit, a direction that has more bytes to add stops being analysed instead
-/// (counted in `cut`); its bytes are let go, so the budget frees up as it is enforced.
+/// the sensor hold gigabytes. While the limit is reached, a direction that sends payload stops being analysed
+/// instead, and its bytes are let go; so does, at the flow table's next sweep, a direction holding bytes that has sent
+/// no payload for `stallTimeout` of packet time (a holder cannot keep the budget by going quiet). Both count in `cut`.
 struct StreamBudget {
     /// 64 MiB: a thousand directions holding a full prefix at once (a direction usually decides within a few KiB).
     static let defaultLimit = 64 << 20
+    /// 10 s of packet time.
+    static let stallTimeout: Int64 = 10_000_000
     let limit: Int
     /// Bytes held now (the prefixes' own counts; their allocations are somewhat larger).
     var held = 0

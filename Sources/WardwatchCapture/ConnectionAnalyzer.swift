@@ -30,6 +30,8 @@ struct ConnectionAnalyzer {
         var endpoints: ConnectionEndpoints?
         /// HL7: bytes of the prefix already searched for an MLLP end block.
         var hl7Searched = 0
+        /// Packet time (µs) of this direction's last payload.
+        var lastPayload: Int64 = 0
     }
 
     /// Direction 0 is the connection's initiator (client), 1 the responder.
@@ -94,6 +96,19 @@ struct ConnectionAnalyzer {
     /// Bytes both directions' prefixes hold (see `StreamBudget`).
     var heldBytes: Int { directions[0].prefix.heldBytes + directions[1].prefix.heldBytes }
 
+    /// Gives up each direction that holds bytes but has sent no payload since `before` (packet time, µs); returns how
+    /// many it gave up.
+    mutating func giveUpStalled(before: Int64) -> Int {
+        var given = 0
+        for d in 0..<2 where directions[d].application != .done && directions[d].prefix.heldBytes > 0
+            && directions[d].lastPayload < before
+        {
+            finish(d)
+            given += 1
+        }
+        return given
+    }
+
     /// This direction's endpoints, the device's (the sender's) side local.
     mutating func endpoints(_ d: Int) -> ConnectionEndpoints {
         if let endpoints = directions[d].endpoints { return endpoints }
@@ -137,6 +152,7 @@ struct ConnectionAnalyzer {
         caches: inout AnalyzerCaches, into output: inout ObservationBatch
     ) -> String? {
         guard directions[d].application != .done, !segment.payload.isEmpty else { return nil }
+        directions[d].lastPayload = context.time.microseconds
         if caches.streams.isSpent {
             finish(d)
             caches.streams.cut += 1
@@ -193,7 +209,8 @@ struct ConnectionAnalyzer {
                 }
             case .dicom:
                 // The PDU says its length: it is decoded once it is all here (or the prefix is full), not again at
-                // every segment (an incomplete one decodes to nothing new).
+                // every segment. Same observations: a part is only ever reported once the prefix is full, and a part
+                // that fails would fail whole too (it is now held until then, within the stream budget).
                 if let length = buffer.readUInt32(at: 2), buffer.count < 6 + Int(length), !directions[d].prefix.isFinished {
                     return nil
                 }

@@ -145,16 +145,18 @@ public struct FlowSummary: Sendable, Equatable {
 /// capture thread owns it; it never reads the wall clock.
 ///
 /// Entries live in a dense array of slots, found through a key-to-slot dictionary, and linked in the order their last
-/// packet arrived. A full table therefore lets go of its least recently seen flow at once: a port scan or a flood of
-/// new flows costs the same per packet as any other traffic (a scan of the whole table for each new flow made a
-/// 300,000-SYN scan take more than five minutes).
+/// packet arrived. A full table therefore lets go of the flow whose last packet arrived longest ago at once: a port
+/// scan or a flood of new flows costs the same per packet as any other traffic (a scan of the whole table for each new
+/// flow made a 300,000-SYN scan take more than five minutes). Arrival order is packet-time order except where packet
+/// times tie or go backwards (a later file of a capture).
 public struct FlowTable: Sendable {
     public struct Configuration: Sendable {
         /// A flow with no packet for this long is reported and forgotten.
         public var idleTimeout: Int64 = 60_000_000
         /// A flow still active after this long is reported and its counters restart.
         public var activeTimeout: Int64 = 300_000_000
-        /// Flows kept at most; beyond it the least recently seen flow is reported and forgotten (counted).
+        /// Flows kept at most; beyond it the flow whose last packet arrived longest ago is reported and forgotten
+        /// (counted).
         public var capacity = 100_000
         /// How often, in packet time, timeouts are checked.
         public var sweepInterval: Int64 = 1_000_000
@@ -199,6 +201,8 @@ public struct FlowTable: Sendable {
     public private(set) var evictions = 0
     /// Entries holding a connection analyzer.
     private(set) var connectionCount = 0
+    /// Prefix bytes and directions the sweep gave up (`stalledBefore`), for the caller to take off its budget.
+    private(set) var stalledRelease = (bytes: 0, directions: 0)
 
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
 
@@ -219,8 +223,12 @@ public struct FlowTable: Sendable {
     typealias Index = Int
 
     /// Accounts one packet; appends any summaries that became due. Returns the packet's flow key and the index of its
-    /// entry, valid until the table next changes (nil when the flow was reported at once).
-    mutating func record(_ packet: FlowPacket, reporting output: inout [Reported]) -> (key: FlowKey, index: Index?) {
+    /// entry, valid until the table next removes a flow (nil when this packet's sweep reported the flow itself).
+    /// `stalledBefore`: when set, a sweep also gives up connection directions holding bytes with no payload since
+    /// that packet time (µs), adding what they held to `stalledRelease`.
+    mutating func record(
+        _ packet: FlowPacket, reporting output: inout [Reported], stalledBefore: Int64? = nil
+    ) -> (key: FlowKey, index: Index?) {
         let (key, fromLower) = FlowKey.of(
             source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan,
             sourceMAC: packet.sourceMAC)
@@ -244,7 +252,7 @@ public struct FlowTable: Sendable {
             slotOf[key] = slot
         }
         // A sweep may report this flow or move it to another slot.
-        return (key, sweep(now: packet.time, into: &output) ? slotOf[key] : slot)
+        return (key, sweep(now: packet.time, into: &output, stalledBefore: stalledBefore) ? slotOf[key] : slot)
     }
 
     /// Moves a slot to the newest end of the arrival order.
@@ -325,12 +333,19 @@ public struct FlowTable: Sendable {
     /// Reports flows idle or active for too long, at most once per sweep interval of packet time. True when it ran
     /// (indices into the table are then stale).
     @discardableResult
-    mutating func sweep(now: EventTime, into output: inout [Reported]) -> Bool {
+    mutating func sweep(now: EventTime, into output: inout [Reported], stalledBefore: Int64? = nil) -> Bool {
         if let last = lastSweep, now.microseconds - last.microseconds < configuration.sweepInterval { return false }
         lastSweep = now
         var idle: [FlowKey] = []
         var closed: [FlowKey] = []
         for index in slots.indices {
+            if let stalledBefore, slots[index].entry.connection != nil {
+                let held = slots[index].entry.connection!.heldBytes
+                if held > 0 {
+                    stalledRelease.directions += slots[index].entry.connection!.giveUpStalled(before: stalledBefore)
+                    stalledRelease.bytes += held - slots[index].entry.connection!.heldBytes
+                }
+            }
             let quiet = now.microseconds - slots[index].entry.summary.lastTime.microseconds
             if slots[index].entry.closed && quiet >= configuration.closedLinger {
                 closed.append(slots[index].key)
@@ -346,6 +361,12 @@ public struct FlowTable: Sendable {
         for key in closed.sorted(by: Self.order) { report(key, reason: .closed, into: &output) }
         for key in idle.sorted(by: Self.order) { report(key, reason: .idle, into: &output) }
         return true
+    }
+
+    /// Returns and forgets `stalledRelease`.
+    mutating func takeStalledRelease() -> (bytes: Int, directions: Int) {
+        defer { stalledRelease = (0, 0) }
+        return stalledRelease
     }
 
     /// Reports the flow whose last packet came first (the front of the arrival order): no search.

@@ -338,8 +338,14 @@ public struct ObservationExtractor: Sendable {
                 source: FlowEndpoint(address: ip.source, port: sourcePort),
                 destination: FlowEndpoint(address: ip.destination, port: destinationPort), transport: ip.transport,
                 vlan: frame.innermostVLAN, sourceMAC: frame.source, bytes: wireLength, tcpFlags: flags, time: time),
-            reporting: &reported
+            reporting: &reported,
+            stalledBefore: caches.streams.isSpent ? time.microseconds - StreamBudget.stallTimeout : nil
         ).index
+        if caches.streams.isSpent {
+            let stalled = flows.takeStalledRelease()
+            caches.streams.held -= stalled.bytes
+            caches.streams.cut += stalled.directions
+        }
         for i in reported.indices {
             if reported[i].connection != nil {
                 release(reported[i].connection!)

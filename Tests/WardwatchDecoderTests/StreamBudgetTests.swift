@@ -13,10 +13,12 @@ struct StreamBudgetTests {
     static let silenced = 5
 
     /// Ethernet, IPv4 and TCP (no options) around `payload`, from client `i` to 10.0.9.9:2575.
-    static func frame(client i: Int, toServer: Bool = true, flags: UInt8, sequence: UInt32, payload: [UInt8] = []) -> [UInt8] {
+    static func frame(
+        client i: Int, toServer: Bool = true, port: UInt16 = 2575, flags: UInt8, sequence: UInt32, payload: [UInt8] = []
+    ) -> [UInt8] {
         let clientMAC: [UInt8] = [0x02, 0, 0, 0, 0x01, UInt8(i)], serverMAC: [UInt8] = [0x02, 0, 0, 0, 0x02, 0]
         let clientIP: [UInt8] = [10, 1, 0, UInt8(i)], serverIP: [UInt8] = [10, 0, 9, 9]
-        let (sourcePort, destinationPort): (UInt16, UInt16) = toServer ? (30_000 + UInt16(i), 2575) : (2575, 30_000 + UInt16(i))
+        let (sourcePort, destinationPort): (UInt16, UInt16) = toServer ? (30_000 + UInt16(i), port) : (port, 30_000 + UInt16(i))
         var tcp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(destinationPort >> 8), UInt8(destinationPort & 0xFF)]
         tcp += withUnsafeBytes(of: sequence.bigEndian, Array.init) + [0, 0, 0, 1, 0x50, flags, 0xFF, 0xFF, 0, 0, 0, 0]
         let length = 40 + payload.count
@@ -82,5 +84,44 @@ struct StreamBudgetTests {
         let messages = observations.compactMap(\.hl7Message)
         #expect(messages.count == Self.connections - Self.silenced)
         #expect(messages.allSatisfy { $0.sendingApplication == nil })  // MSH-3 is cut by the prefix's end
+    }
+
+    @Test("connections that fill the budget and then go quiet (ACKs only) are given up, so new connections are decoded")
+    func quietHoldersLetGo() throws {
+        var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test"), streamByteLimit: 200_000)
+        var output = ObservationBatch()
+        var time: Int64 = 1_700_000_000_000_000
+        func feed(_ bytes: [UInt8], after step: Int64 = 10) {
+            time += step
+            bytes.withUnsafeBytes {
+                extractor.extract($0, originalLength: bytes.count, linkType: .ethernet, time: EventTime(microseconds: time), into: &output)
+            }
+        }
+        // Four holders send 50,000 bytes each of an MLLP frame that never ends: the budget is spent, exactly.
+        let start = [0x0B] + Array("MSH|^~\\&|".utf8)
+        for i in 0..<4 {
+            feed(Self.frame(client: i, flags: 0x02, sequence: 1000))
+            for s in 0..<50 {
+                let payload = (s == 0 ? start : []) + [UInt8](repeating: 0x41, count: 1000 - (s == 0 ? start.count : 0))
+                feed(Self.frame(client: i, flags: 0x18, sequence: 1001 + UInt32(s * 1000), payload: payload))
+            }
+        }
+        #expect(extractor.heldStreamBytes == 200_000)
+        #expect(extractor.counters.streamsCut == 0)
+        // Then only empty ACKs, one a second from each for 20 s (well inside the idle timeout); then ten HTTP clients.
+        for _ in 0..<20 {
+            for i in 0..<4 { feed(Self.frame(client: i, flags: 0x10, sequence: 51_001), after: 250_000) }
+        }
+        let request = Array("GET /status HTTP/1.1\r\nHost: pump.example\r\nUser-Agent: Pump/1.0\r\n\r\n".utf8)
+        for i in 10..<20 {
+            feed(Self.frame(client: i, port: 80, flags: 0x02, sequence: 1000))
+            feed(Self.frame(client: i, port: 80, flags: 0x18, sequence: 1001, payload: request))
+        }
+        // Holders were given up only until the budget had room again (the last one, a little younger, keeps its bytes).
+        #expect(extractor.counters.streamsCut > 0 && extractor.counters.streamsCut < 4)
+        #expect(extractor.heldStreamBytes < 200_000)
+        extractor.finish(into: &output)
+        #expect(extractor.heldStreamBytes == 0)
+        #expect(try output.decoded().compactMap(\.http).count == 10)
     }
 }

@@ -201,8 +201,6 @@ public struct FlowTable: Sendable {
     public private(set) var evictions = 0
     /// Entries holding a connection analyzer.
     private(set) var connectionCount = 0
-    /// Prefix bytes and directions the sweep gave up (`stalledBefore`), for the caller to take off its budget.
-    private(set) var stalledRelease = (bytes: 0, directions: 0)
 
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
 
@@ -214,7 +212,8 @@ public struct FlowTable: Sendable {
     /// Accounts one packet; appends any summaries that became due (timeouts, evictions).
     public mutating func record(_ packet: FlowPacket, into output: inout [FlowSummary]) -> FlowKey {
         var reported: [Reported] = []
-        let key = record(packet, reporting: &reported).key
+        var unbounded = StreamBudget(limit: .max)
+        let key = record(packet, reporting: &reported, streams: &unbounded).key
         for r in reported { output.append(r.summary) }
         return key
     }
@@ -224,10 +223,9 @@ public struct FlowTable: Sendable {
 
     /// Accounts one packet; appends any summaries that became due. Returns the packet's flow key and the index of its
     /// entry, valid until the table next removes a flow (nil when this packet's sweep reported the flow itself).
-    /// `stalledBefore`: when set, a sweep also gives up connection directions holding bytes with no payload since
-    /// that packet time (µs), adding what they held to `stalledRelease`.
+    /// `streams` is the analyzers' byte budget, for the sweep (see `sweep`).
     mutating func record(
-        _ packet: FlowPacket, reporting output: inout [Reported], stalledBefore: Int64? = nil
+        _ packet: FlowPacket, reporting output: inout [Reported], streams: inout StreamBudget
     ) -> (key: FlowKey, index: Index?) {
         let (key, fromLower) = FlowKey.of(
             source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan,
@@ -252,7 +250,7 @@ public struct FlowTable: Sendable {
             slotOf[key] = slot
         }
         // A sweep may report this flow or move it to another slot.
-        return (key, sweep(now: packet.time, into: &output, stalledBefore: stalledBefore) ? slotOf[key] : slot)
+        return (key, sweep(now: packet.time, into: &output, streams: &streams) ? slotOf[key] : slot)
     }
 
     /// Moves a slot to the newest end of the arrival order.
@@ -330,20 +328,23 @@ public struct FlowTable: Sendable {
         tag(at: index, application: application)
     }
 
-    /// Reports flows idle or active for too long, at most once per sweep interval of packet time. True when it ran
-    /// (indices into the table are then stale).
+    /// Reports flows idle or active for too long, at most once per sweep interval of packet time. While `streams` is
+    /// spent, also gives up connection directions that hold bytes and have sent no payload for
+    /// `StreamBudget.stallTimeout`, taking their bytes off it and counting them as cut. True when it ran (indices into
+    /// the table are then stale).
     @discardableResult
-    mutating func sweep(now: EventTime, into output: inout [Reported], stalledBefore: Int64? = nil) -> Bool {
+    mutating func sweep(now: EventTime, into output: inout [Reported], streams: inout StreamBudget) -> Bool {
         if let last = lastSweep, now.microseconds - last.microseconds < configuration.sweepInterval { return false }
         lastSweep = now
+        let stalledBefore = streams.isSpent ? now.microseconds - StreamBudget.stallTimeout : nil
         var idle: [FlowKey] = []
         var closed: [FlowKey] = []
         for index in slots.indices {
             if let stalledBefore, slots[index].entry.connection != nil {
                 let held = slots[index].entry.connection!.heldBytes
                 if held > 0 {
-                    stalledRelease.directions += slots[index].entry.connection!.giveUpStalled(before: stalledBefore)
-                    stalledRelease.bytes += held - slots[index].entry.connection!.heldBytes
+                    streams.cut += slots[index].entry.connection!.giveUpStalled(before: stalledBefore)
+                    streams.held -= held - slots[index].entry.connection!.heldBytes
                 }
             }
             let quiet = now.microseconds - slots[index].entry.summary.lastTime.microseconds
@@ -361,12 +362,6 @@ public struct FlowTable: Sendable {
         for key in closed.sorted(by: Self.order) { report(key, reason: .closed, into: &output) }
         for key in idle.sorted(by: Self.order) { report(key, reason: .idle, into: &output) }
         return true
-    }
-
-    /// Returns and forgets `stalledRelease`.
-    mutating func takeStalledRelease() -> (bytes: Int, directions: Int) {
-        defer { stalledRelease = (0, 0) }
-        return stalledRelease
     }
 
     /// Reports the flow whose last packet came first (the front of the arrival order): no search.

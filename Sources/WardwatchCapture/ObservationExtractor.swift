@@ -338,14 +338,8 @@ public struct ObservationExtractor: Sendable {
                 source: FlowEndpoint(address: ip.source, port: sourcePort),
                 destination: FlowEndpoint(address: ip.destination, port: destinationPort), transport: ip.transport,
                 vlan: frame.innermostVLAN, sourceMAC: frame.source, bytes: wireLength, tcpFlags: flags, time: time),
-            reporting: &reported,
-            stalledBefore: caches.streams.isSpent ? time.microseconds - StreamBudget.stallTimeout : nil
+            reporting: &reported, streams: &caches.streams
         ).index
-        if caches.streams.isSpent {
-            let stalled = flows.takeStalledRelease()
-            caches.streams.held -= stalled.bytes
-            caches.streams.cut += stalled.directions
-        }
         for i in reported.indices {
             if reported[i].connection != nil {
                 release(reported[i].connection!)

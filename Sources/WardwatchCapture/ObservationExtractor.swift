@@ -45,7 +45,8 @@ public struct SensorIdentity: Sendable, Equatable {
 /// Layered like Zeek's analyzers: link, network (IPv4, IPv6), transport (UDP, TCP with its flow table), application.
 public struct ObservationExtractor: Sendable {
     public let sensor: SensorIdentity
-    public private(set) var counters = CaptureCounters()
+    /// What the extractor counts itself; `counters` adds what the flow table and the stream budget count.
+    private var counted = CaptureCounters()
     public private(set) var flows: FlowTable
     private var caches = AnalyzerCaches()
     private var announcements: AnnouncementFilter
@@ -64,6 +65,14 @@ public struct ObservationExtractor: Sendable {
         self.flows = FlowTable(configuration: flowConfiguration)
         self.connectionCapacity = connectionCapacity
         self.announcements = AnnouncementFilter(refreshInterval: announcementRefresh)
+    }
+
+    /// What the extractor saw so far, flow evictions and cut streams included.
+    public var counters: CaptureCounters {
+        var all = counted
+        all.flowsEvicted = flows.evictions
+        all.streamsCut = caches.streams.cut
+        return all
     }
 
     /// Five minutes.
@@ -88,7 +97,7 @@ public struct ObservationExtractor: Sendable {
         if announcements.admit(observation, rawKey: rawKey, at: time) {
             output.append(observation)
         } else {
-            counters.repeatedAnnouncements += 1
+            counted.repeatedAnnouncements += 1
         }
     }
 
@@ -99,7 +108,7 @@ public struct ObservationExtractor: Sendable {
     ) -> (key: AnnouncementFilter.RawKey?, repeated: Bool) {
         let key = announcements.rawKey(kind, mac: mac, address: address, vlan: vlan, payload: payload)
         if announcements.isRepeat(key, at: time) {
-            counters.repeatedAnnouncements += 1
+            counted.repeatedAnnouncements += 1
             return (nil, true)
         }
         return (key, false)
@@ -111,11 +120,11 @@ public struct ObservationExtractor: Sendable {
         _ bytes: UnsafeRawBufferPointer, originalLength: Int, linkType: LinkType, time: EventTime,
         into output: inout ObservationBatch
     ) {
-        counters.packets += 1
-        counters.bytes += originalLength
+        counted.packets += 1
+        counted.bytes += originalLength
         let cut = originalLength > bytes.count
         guard let frame = LinkDecoder.decode(bytes, linkType: linkType) else {
-            cut ? (counters.snapTruncated += 1) : counters.malformed("link-header")
+            cut ? (counted.snapTruncated += 1) : counted.malformed("link-header")
             return
         }
         let before = output.count
@@ -140,15 +149,15 @@ public struct ObservationExtractor: Sendable {
                     var o = observation(.cdp, key: source.description, source: .init(mac: source.description, ip: nil), vlan: frame.innermostVLAN, time: time)
                     o.cdp = DiscoveryObservations.cdp(packet)
                     announce(o, rawKey: raw.key, time: time, into: &output)
-                case .failure: cut ? (counters.snapTruncated += 1) : counters.malformed("cdp")
+                case .failure: cut ? (counted.snapTruncated += 1) : counted.malformed("cdp")
                 }
             } else {
-                counters.ignored += 1
+                counted.ignored += 1
             }
         default:
-            counters.ignored += 1
+            counted.ignored += 1
         }
-        counters.observations += output.count - before
+        counted.observations += output.count - before
     }
 
     /// Reports what is still open at the end of a capture: flows, and timestamp samples not yet sent.
@@ -162,7 +171,7 @@ public struct ObservationExtractor: Sendable {
             flushTimestamps(&reported[index].connection!, key: Self.key(of: reported[index].summary), into: &output)
         }
         for r in reported { appendFlow(r.summary, into: &output) }
-        counters.observations += output.count - before
+        counted.observations += output.count - before
     }
 
     /// CDP carried straight in a serial link's frames (Cisco HDLC): there is no MAC address, so the device is keyed by
@@ -171,7 +180,7 @@ public struct ObservationExtractor: Sendable {
         switch CDPPacket.decode(frame.payload) {
         case .success(let packet):
             guard let address = (packet.addresses + packet.managementAddresses).first(where: { $0.isIPv4 || $0.isIPv6 }) else {
-                counters.malformed("cdp-without-address")
+                counted.malformed("cdp-without-address")
                 return
             }
             let ip = address.text
@@ -180,7 +189,7 @@ public struct ObservationExtractor: Sendable {
             var o = observation(.cdp, key: ip, source: .init(mac: nil, ip: ip), vlan: nil, time: time)
             o.cdp = DiscoveryObservations.cdp(packet)
             announce(o, rawKey: raw.key, time: time, into: &output)
-        case .failure: cut ? (counters.snapTruncated += 1) : counters.malformed("cdp")
+        case .failure: cut ? (counted.snapTruncated += 1) : counted.malformed("cdp")
         }
     }
 
@@ -193,14 +202,14 @@ public struct ObservationExtractor: Sendable {
         if raw.repeated { return }
         guard let arp = ARPMessage.decode(frame.payload) else {
             if frame.payload.readUInt16(at: 0) == 1 && frame.payload.readUInt16(at: 2) == EtherType.ipv4 {
-                cut ? (counters.snapTruncated += 1) : counters.malformed("arp")
+                cut ? (counted.snapTruncated += 1) : counted.malformed("arp")
             } else {
-                counters.ignored += 1
+                counted.ignored += 1
             }
             return
         }
         guard !arp.senderMAC.isZero, !arp.senderMAC.isMulticast else {
-            counters.malformed("arp-sender-address")
+            counted.malformed("arp-sender-address")
             return
         }
         let operation = switch arp.operation {
@@ -222,7 +231,7 @@ public struct ObservationExtractor: Sendable {
     }
 
     private mutating func extractLLDP(_ frame: LinkFrame, time: EventTime, cut: Bool, into output: inout ObservationBatch) {
-        guard let source = frame.source else { counters.ignored += 1; return }
+        guard let source = frame.source else { counted.ignored += 1; return }
         let raw = announcementKey(.lldp, mac: source, vlan: frame.innermostVLAN, payload: frame.payload, time: time)
         if raw.repeated { return }
         switch LLDPDU.decode(frame.payload) {
@@ -231,7 +240,7 @@ public struct ObservationExtractor: Sendable {
             o.lldp = DiscoveryObservations.lldp(du)
             announce(o, rawKey: raw.key, time: time, into: &output)
         case .failure:
-            cut ? (counters.snapTruncated += 1) : counters.malformed("lldp")
+            cut ? (counted.snapTruncated += 1) : counted.malformed("lldp")
         }
     }
 
@@ -253,9 +262,9 @@ public struct ObservationExtractor: Sendable {
         let ip: IPv4Packet
         switch IPv4Packet.decode(frame.payload) {
         case .success(let packet): ip = packet
-        case .failure(.notIPv4): counters.malformed("ipv4-version"); return
+        case .failure(.notIPv4): counted.malformed("ipv4-version"); return
         case .failure(let error):
-            cut ? (counters.snapTruncated += 1) : counters.malformed("ipv4-\(error.reason)")
+            cut ? (counted.snapTruncated += 1) : counted.malformed("ipv4-\(error.reason)")
             return
         }
         let facts = IPv4HeaderFacts.decode(frame.payload).map(P0fIPFacts.init(ipv4:))
@@ -271,7 +280,7 @@ public struct ObservationExtractor: Sendable {
         switch IPv6Packet.decode(frame.payload) {
         case .success(let packet): ip = packet
         case .failure(let error):
-            cut ? (counters.snapTruncated += 1) : counters.malformed("ipv6-\(error.reason)")
+            cut ? (counted.snapTruncated += 1) : counted.malformed("ipv6-\(error.reason)")
             return
         }
         let packet = NetworkPacket(
@@ -287,7 +296,7 @@ public struct ObservationExtractor: Sendable {
         _ ip: NetworkPacket, frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout ObservationBatch
     ) {
         guard !ip.isLaterFragment else {
-            counters.ignored += 1
+            counted.ignored += 1
             return
         }
         switch ip.transport {
@@ -296,7 +305,7 @@ public struct ObservationExtractor: Sendable {
             switch UDPDatagram.decode(ip.payload) {
             case .success(let datagram): udp = datagram
             case .failure(let error):
-                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("udp-\(error.reason)")
+                cut || ip.moreFragments ? (counted.snapTruncated += 1) : counted.malformed("udp-\(error.reason)")
                 return
             }
             _ = recordFlow(ip, frame: frame, sourcePort: udp.sourcePort, destinationPort: udp.destinationPort, flags: 0, wireLength: wireLength, time: time, into: &output)
@@ -306,14 +315,14 @@ public struct ObservationExtractor: Sendable {
             switch TCPSegment.decode(ip.payload) {
             case .success(let segment): tcp = segment
             case .failure(let error):
-                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed("tcp-\(error.reason)")
+                cut || ip.moreFragments ? (counted.snapTruncated += 1) : counted.malformed("tcp-\(error.reason)")
                 return
             }
             extractTCP(tcp, ip: ip, frame: frame, wireLength: wireLength, time: time, into: &output)
         case IPProtocolNumber.icmpv6 where ip.ipv4 == nil, IPProtocolNumber.icmp where ip.ipv4 != nil:
             let ipv6 = ip.ipv4 == nil
             guard let type = ip.payload.readUInt8(at: 0), let code = ip.payload.readUInt8(at: 1) else {
-                cut || ip.moreFragments ? (counters.snapTruncated += 1) : counters.malformed(ipv6 ? "icmpv6-truncated" : "icmp-truncated")
+                cut || ip.moreFragments ? (counted.snapTruncated += 1) : counted.malformed(ipv6 ? "icmpv6-truncated" : "icmp-truncated")
                 return
             }
             if ipv6 && (133...137).contains(type) {
@@ -322,7 +331,7 @@ public struct ObservationExtractor: Sendable {
                 recordICMPFlow(ip, frame: frame, type: type, code: code, wireLength: wireLength, time: time, into: &output)
             }
         default:
-            counters.ignored += 1
+            counted.ignored += 1
         }
     }
 
@@ -347,7 +356,6 @@ public struct ObservationExtractor: Sendable {
             }
             appendFlow(reported[i].summary, into: &output)
         }
-        counters.flowsEvicted = flows.evictions
         return index
     }
 
@@ -381,7 +389,7 @@ public struct ObservationExtractor: Sendable {
         let source = FlowEndpoint(address: ip.source, port: tcp.sourcePort)
         if !flows.hasConnection(at: index) {
             guard flows.connectionCount < connectionCapacity else {
-                counters.unanalysedConnections += 1
+                counted.unanalysedConnections += 1
                 return
             }
             // The side that sent a bare SYN is the client; otherwise the first sender seen.
@@ -396,7 +404,6 @@ public struct ObservationExtractor: Sendable {
             at: index, tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
             context: .init(vlan: frame.innermostVLAN, time: time), caches: &caches, into: &output)
         if let application { flows.tag(at: index, application: application) }
-        counters.streamsCut = caches.streams.cut
     }
 
     /// Sends the timestamp samples a connection still holds, at its end, timed by the last sample.
@@ -489,24 +496,24 @@ public struct ObservationExtractor: Sendable {
                     }
                 }
             case .failure:
-                cut ? (counters.snapTruncated += 1) : counters.malformed(either(5353) ? "mdns" : "dns")
+                cut ? (counted.snapTruncated += 1) : counted.malformed(either(5353) ? "mdns" : "dns")
             }
         } else if either(1900) {
             let raw = rawKey(.ssdp)
             if raw.repeated { return }
-            guard let message = SSDPMessage.decode(udp.payload) else { counters.malformed("ssdp"); return }
+            guard let message = SSDPMessage.decode(udp.payload) else { counted.malformed("ssdp"); return }
             var o = sourced(.ssdp)
             o.ssdp = DiscoveryObservations.ssdp(message)
             announce(o, rawKey: raw.key, time: time, into: &output)
         } else if either(3702) {
             let raw = rawKey(.wsdiscovery)
             if raw.repeated { return }
-            guard let message = WSDiscoveryMessage.decode(udp.payload) else { counters.malformed("wsdiscovery"); return }
+            guard let message = WSDiscoveryMessage.decode(udp.payload) else { counted.malformed("wsdiscovery"); return }
             var o = sourced(.wsdiscovery)
             o.wsdiscovery = DiscoveryObservations.wsDiscovery(message)
             announce(o, rawKey: raw.key, time: time, into: &output)
         } else {
-            counters.ignored += 1
+            counted.ignored += 1
         }
     }
 
@@ -521,11 +528,11 @@ public struct ObservationExtractor: Sendable {
         switch DHCPv4Message.decode(payload) {
         case .success(let m): message = m
         case .failure(let error):
-            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcp-\(error.reason)")
+            cut ? (counted.snapTruncated += 1) : counted.malformed("dhcp-\(error.reason)")
             return
         }
         guard let client = message.clientMAC, !client.isZero, !client.isMulticast else {
-            counters.malformed("dhcp-client-address")
+            counted.malformed("dhcp-client-address")
             return
         }
         func nonzero(_ a: IPv4Address) -> String? { a.isUnspecified ? nil : a.description }
@@ -560,11 +567,11 @@ public struct ObservationExtractor: Sendable {
         switch DHCPv6Message.decode(payload) {
         case .success(let m): message = m
         case .failure(let error):
-            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcpv6-\(error.reason)")
+            cut ? (counted.snapTruncated += 1) : counted.malformed("dhcpv6-\(error.reason)")
             return
         }
         guard let built = IPv6Observations.dhcpv6(message) else {
-            cut ? (counters.snapTruncated += 1) : counters.malformed("dhcpv6-relayed-message")
+            cut ? (counted.snapTruncated += 1) : counted.malformed("dhcpv6-relayed-message")
             return
         }
         let (dhcpv6, duidMAC) = (built.payload, built.duidMAC)
@@ -581,7 +588,7 @@ public struct ObservationExtractor: Sendable {
             key = nil
         }
         guard let key else {
-            counters.malformed("dhcpv6-client-address")
+            counted.malformed("dhcpv6-client-address")
             return
         }
         var o = observation(
@@ -599,7 +606,7 @@ public struct ObservationExtractor: Sendable {
         let raw = announcementKey(.ndp, mac: frame.source, address: ip.source, vlan: frame.innermostVLAN, payload: ip.payload, time: time)
         if raw.repeated { return }
         guard case .success(let icmp) = ICMPv6Message.decode(ip.payload), let message = icmp.neighborDiscovery else {
-            cut ? (counters.snapTruncated += 1) : counters.malformed("ndp")
+            cut ? (counted.snapTruncated += 1) : counted.malformed("ndp")
             return
         }
         let mac = frame.source?.description

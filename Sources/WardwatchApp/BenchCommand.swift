@@ -224,9 +224,11 @@ struct CaptureBench: AsyncParsableCommand {
             ("arp-flood", "300,000 ARP, each from a new MAC", { Self.writeARPFlood($0, 300_000) }),
             ("dhcp-flood", "300,000 malformed DHCP DISCOVERs, each from a new MAC", { Self.writeDHCPFlood($0, 300_000) }),
             ("hl7-hold", "2,000 connections, each 47 segments of an MLLP frame that never ends",
-             { Self.writeHeldConnections($0, connections: 2_000, port: 2575, first: Self.unendedMLLP, filler: 0x41) }),
+             { Self.writeHeldConnections($0, connections: 2_000, port: 2575, first: Self.unendedMLLP, filler: [0x41]) }),
             ("dicom-hold", "2,000 connections, each 47 segments of an A-ASSOCIATE-RQ of 60,000 bytes",
-             { Self.writeHeldConnections($0, connections: 2_000, port: 104, first: Self.longAssociateRequest, filler: nil) }),
+             { Self.writeHeldConnections($0, connections: 2_000, port: 104, first: Self.longAssociateRequest, filler: [0x20, 0, 0, 0]) }),
+            ("tls-hold", "2,000 connections, each 47 segments of a ClientHello of 60,000 bytes in 1-byte records",
+             { Self.writeHeldConnections($0, connections: 2_000, port: 443, first: Self.longClientHello, filler: [0x16, 3, 1, 0, 1, 0]) }),
         ]
         for flood in floods {
             let file = folder + "/" + flood.name + ".pcap"
@@ -264,10 +266,10 @@ struct CaptureBench: AsyncParsableCommand {
     }
 
     /// `connections` clients (10.1.x.y) each open a connection to 10.0.9.9:`port`, then send 47 segments of 1,400
-    /// bytes, the connections taking turns so that all are open at once: `first` then `filler` bytes (or repeated
-    /// `[0x20, 0, 0, 0]`, an empty presentation context item, when nil). Returns the packets written.
+    /// bytes, the connections taking turns so that all are open at once: `first`, then `filler` repeated. Returns the
+    /// packets written.
     private static func writeHeldConnections(
-        _ writer: PcapWriter, connections: Int, port: UInt16, first: [UInt8], filler: UInt8?
+        _ writer: PcapWriter, connections: Int, port: UInt16, first: [UInt8], filler: [UInt8]
     ) -> Int {
         let segments = 47, size = 1400
         let clientMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x07], serverMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x08]
@@ -289,11 +291,9 @@ struct CaptureBench: AsyncParsableCommand {
             write(frame(i, toServer: true, flags: 0x02, sequence: 1000, []))
             write(frame(i, toServer: false, flags: 0x12, sequence: 5000, []))
         }
-        let pad: (Int) -> [UInt8] = { n in
-            filler.map { [UInt8](repeating: $0, count: n) } ?? (0..<n).map { $0 % 4 == 0 ? 0x20 : 0 }
-        }
+        let stream = first + (0..<(segments * size - first.count)).map { filler[$0 % filler.count] }
         for s in 0..<segments {
-            let payload = s == 0 ? first + pad(size - first.count) : pad(size)
+            let payload = Array(stream[(s * size)..<((s + 1) * size)])
             for i in 0..<connections {
                 write(frame(i, toServer: true, flags: 0x18, sequence: 1001 + UInt32(s * size), payload))
             }
@@ -309,6 +309,10 @@ struct CaptureBench: AsyncParsableCommand {
     private static let longAssociateRequest: [UInt8] = [1, 0] + withUnsafeBytes(of: UInt32(60_000).bigEndian, Array.init)
         + [0, 1, 0, 0] + Array("ANY-SCP         ECHOSCU         ".utf8) + [UInt8](repeating: 0, count: 32)
         + [0x10, 0, 0, 22] + Array("1.2.840.10008.3.1.1.10".utf8)
+
+    /// A handshake record holding only the header of a ClientHello that claims 60,000 bytes (the body follows in records
+    /// of one byte each).
+    private static let longClientHello: [UInt8] = [0x16, 3, 1, 0, 4, 1, 0, 0xEA, 0x60]
 
     /// A locally administered MAC made from a packet's number.
     private static func mac(_ i: Int) -> [UInt8] {

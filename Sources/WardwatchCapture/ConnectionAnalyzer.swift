@@ -32,6 +32,24 @@ struct ConnectionAnalyzer {
         var hl7Searched = 0
         /// Packet time (µs) of this direction's last payload.
         var lastPayload: Int64 = 0
+        /// TLS: the handshake read so far, kept between segments so each record is read once.
+        var tls: TLSReading?
+
+        /// Bytes held for the decoders: the prefix and a TLS message in the making.
+        var heldBytes: Int { prefix.heldBytes + (tls?.heldBytes ?? 0) }
+    }
+
+    /// One direction's TLS handshake reading, boxed (`indirect`): few directions carry TLS and the flights are large.
+    enum TLSReading {
+        indirect case client(TLSClientFlight)
+        indirect case server(TLSServerFlight)
+
+        var heldBytes: Int {
+            switch self {
+            case .client(let flight): flight.heldBytes
+            case .server(let flight): flight.heldBytes
+            }
+        }
     }
 
     /// Direction 0 is the connection's initiator (client), 1 the responder.
@@ -94,13 +112,13 @@ struct ConnectionAnalyzer {
     }
 
     /// Bytes both directions' prefixes hold (see `StreamBudget`).
-    var heldBytes: Int { directions[0].prefix.heldBytes + directions[1].prefix.heldBytes }
+    var heldBytes: Int { directions[0].heldBytes + directions[1].heldBytes }
 
     /// Gives up each direction that holds bytes but has sent no payload since `before` (packet time, µs); returns how
     /// many it gave up.
     mutating func giveUpStalled(before: Int64) -> Int {
         var given = 0
-        for d in 0..<2 where directions[d].application != .done && directions[d].prefix.heldBytes > 0
+        for d in 0..<2 where directions[d].application != .done && directions[d].heldBytes > 0
             && directions[d].lastPayload < before
         {
             finish(d)
@@ -166,34 +184,14 @@ struct ConnectionAnalyzer {
                 if directions[d].application == .done { directions[d].prefix.finish() }
             }
             switch directions[d].application {
-            case .tls where d == 0:
-                switch TLSClientHello.find(inStream: buffer) {
-                case .found(let hello):
-                    observeClientHello(hello, d, sensor: sensor, context: context, ja4: &caches.ja4, into: &output)
-                    if directions[1].application == .done || directions[d].prefix.isFinished {
-                        finish(d)
-                    } else {
-                        directions[d].application = .tlsHelloSent
-                    }
-                    return "tls"
-                case .failed: finish(d)
-                case .needMoreData: if directions[d].prefix.isFinished { finish(d) }
-                }
-            case .tlsHelloSent:
-                let scan = TLSStream.handshakeMessages(buffer)
-                let hellos = scan.messages.lazy.filter { $0.type == TLS.HandshakeType.clientHello }
-                if let second = hellos.dropFirst().first {
-                    if case .success(let hello) = TLSClientHello.decode(second.bytes) {
-                        observeClientHello(hello, d, sensor: sensor, context: context, ja4: &caches.ja4, into: &output)
-                    }
-                    finish(d)
-                } else if scan.status != .needMoreData || directions[d].prefix.isFinished
-                    || buffer.count >= Self.helloRetryWindow
-                {
-                    finish(d)
-                }
+            case .tls where d == 0, .tlsHelloSent:
+                return clientHandshake(buffer, d, sensor: sensor, context: context, ja4: &caches.ja4, into: &output)
             case .tls:
-                let flight = TLSServerFlight.scan(buffer)
+                var flight: TLSServerFlight
+                if case .server(let sofar) = directions[d].tls { flight = sofar } else { flight = TLSServerFlight() }
+                directions[d].tls = nil  // the flight's buffers are then its own, and grow in place
+                flight.advance(buffer)
+                directions[d].tls = .server(flight)
                 // A ServerHello that is not a HelloRetryRequest: the client sends no second hello.
                 if directions[0].application == .tlsHelloSent, flight.serverHello != nil { finish(0) }
                 if flight.isComplete || directions[d].prefix.isFinished {
@@ -268,6 +266,41 @@ struct ConnectionAnalyzer {
         }
     }
 
+    /// The client's side of a TLS handshake: its ClientHello, then a second one should the server answer with a
+    /// HelloRetryRequest. Reports "tls" on the segment that completes the first hello.
+    mutating func clientHandshake(
+        _ buffer: UnsafeRawBufferPointer, _ d: Int, sensor: SensorIdentity, context: PacketContext, ja4: inout JA4Cache,
+        into output: inout ObservationBatch
+    ) -> String? {
+        var flight: TLSClientFlight
+        if case .client(let sofar) = directions[d].tls { flight = sofar } else { flight = TLSClientFlight() }
+        directions[d].tls = nil  // the flight's buffers are then its own, and grow in place
+        let hadHello = flight.hello != nil
+        flight.advance(buffer)
+        directions[d].tls = .client(flight)
+        var recognised: String?
+        if !hadHello {
+            guard let hello = flight.hello else {
+                if flight.isComplete || directions[d].prefix.isFinished { finish(d) }
+                return nil
+            }
+            observeClientHello(hello, d, sensor: sensor, context: context, ja4: &ja4, into: &output)
+            recognised = "tls"
+            if directions[1].application == .done || directions[d].prefix.isFinished {
+                finish(d)
+                return recognised
+            }
+            directions[d].application = .tlsHelloSent
+        }
+        if let second = flight.secondHello {
+            observeClientHello(second, d, sensor: sensor, context: context, ja4: &ja4, into: &output)
+            finish(d)
+        } else if flight.isComplete || directions[d].prefix.isFinished || buffer.count >= Self.helloRetryWindow {
+            finish(d)
+        }
+        return recognised
+    }
+
     /// Appends a `tls_client_hello` observation of a hello direction `d` sent, written from the hello.
     mutating func observeClientHello(
         _ hello: TLSClientHello, _ d: Int, sensor: SensorIdentity, context: PacketContext, ja4: inout JA4Cache,
@@ -287,6 +320,7 @@ struct ConnectionAnalyzer {
     mutating func finish(_ d: Int) {
         directions[d].application = .done
         directions[d].prefix.finish()
+        directions[d].tls = nil
     }
 
     /// Emits the samples held for a direction (at least two make a slope).

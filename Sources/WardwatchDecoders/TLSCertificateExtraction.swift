@@ -31,7 +31,8 @@ public struct TLSCertificateMessage: Equatable, Sendable {
 }
 
 /// What the plaintext start of a server-to-client TCP stream reveals: the ServerHello (after a HelloRetryRequest,
-/// if any) and, up to TLS 1.2, the certificate chain.
+/// if any) and, up to TLS 1.2, the certificate chain. Read as the stream grows: each `advance` reads only the records
+/// that arrived since the last one.
 public struct TLSServerFlight: Equatable, Sendable {
     /// The TLS 1.3 HelloRetryRequest, when the server sent one before its real ServerHello.
     public var helloRetryRequest: TLSServerHello?
@@ -43,46 +44,76 @@ public struct TLSServerFlight: Equatable, Sendable {
     public var error: TLSDecodeError?
     /// True when more of the stream cannot add anything: the chain is here, the server chose TLS 1.3 (its chain is
     /// encrypted), the flight ended without one (resumption, anonymous or PSK suites), the plaintext ended, or an
-    /// error. False means: scan again with more of the stream.
+    /// error. False means: advance again with more of the stream.
     public var isComplete: Bool
+    private var reassembler: TLSHandshakeReassembler
+    /// Messages read so far.
+    private var messageCount = 0
+    /// The first message was not a ServerHello: nothing more is read.
+    private var rejected = false
 
-    /// Scans `stream`, the server-to-client payload bytes seen so far, in order, from the first one.
+    public init(maxMessageLength: Int = 1 << 17) {
+        helloRetryRequest = nil
+        serverHello = nil
+        certificate = nil
+        error = nil
+        isComplete = false
+        reassembler = TLSHandshakeReassembler(maxMessageLength: maxMessageLength)
+    }
+
+    /// Bytes held for a message in the making.
+    public var heldBytes: Int { reassembler.heldBytes }
+
+    /// Scans `stream`, the server-to-client payload bytes seen so far, in order, from the first one, in one go.
     public static func scan(_ stream: UnsafeRawBufferPointer, maxMessageLength: Int = 1 << 17) -> TLSServerFlight {
-        let scan = TLSStream.handshakeMessages(stream, maxMessageLength: maxMessageLength)
-        var flight = TLSServerFlight(
-            helloRetryRequest: nil, serverHello: nil, certificate: nil, error: nil, isComplete: false)
-        if case .failed(let error) = scan.status { flight.error = error }
-        if let first = scan.messages.first, first.type != TLS.HandshakeType.serverHello {
-            flight.error = .unexpectedHandshakeType(first.type)
-            flight.isComplete = true
-            return flight
-        }
-        for message in scan.messages {
-            switch message.type {
-            case TLS.HandshakeType.serverHello where flight.serverHello == nil:
-                switch TLSServerHello.decode(message.bytes) {
-                case .success(let hello) where hello.isHelloRetryRequest && flight.helloRetryRequest == nil:
-                    flight.helloRetryRequest = hello
-                case .success(let hello):
-                    flight.serverHello = hello
-                    if hello.selectedVersion >= 0x0304 && hello.selectedVersion < 0x0400 { flight.isComplete = true }
-                case .failure(let error):
-                    flight.error = flight.error ?? error
-                    flight.isComplete = true
-                }
-            case TLS.HandshakeType.certificate where flight.serverHello != nil && flight.certificate == nil:
-                switch TLSCertificateMessage.decode(message.bytes) {
-                case .success(let certificate): flight.certificate = certificate
-                case .failure(let error): flight.error = flight.error ?? error
-                }
-                flight.isComplete = true
-            case TLS.HandshakeType.serverHelloDone where flight.serverHello != nil:  // the flight ended without a chain
-                flight.isComplete = true
-            default:
-                break
-            }
-        }
-        if scan.status != .needMoreData { flight.isComplete = true }
+        var flight = TLSServerFlight(maxMessageLength: maxMessageLength)
+        flight.advance(stream)
         return flight
+    }
+
+    /// Reads what `stream` (the direction's payload bytes from the first one: those of the last call, possibly with
+    /// more after them) adds. Messages after the flight is complete are still read, as a scan of the whole stream
+    /// would, so the outcome does not depend on how the stream was cut into calls.
+    public mutating func advance(_ stream: UnsafeRawBufferPointer) {
+        guard !rejected else { return }
+        for message in reassembler.advance(stream) {
+            messageCount += 1
+            if messageCount == 1, message.type != TLS.HandshakeType.serverHello {
+                error = .unexpectedHandshakeType(message.type)
+                isComplete = true
+                rejected = true
+                return
+            }
+            read(message)
+        }
+        // A record error takes precedence over a message that did not decode.
+        if case .failed(let why) = reassembler.status { error = why }
+        if reassembler.status != .needMoreData { isComplete = true }
+    }
+
+    private mutating func read(_ message: TLSHandshakeMessage) {
+        switch message.type {
+        case TLS.HandshakeType.serverHello where serverHello == nil:
+            switch TLSServerHello.decode(message.bytes) {
+            case .success(let hello) where hello.isHelloRetryRequest && helloRetryRequest == nil:
+                helloRetryRequest = hello
+            case .success(let hello):
+                serverHello = hello
+                if hello.selectedVersion >= 0x0304 && hello.selectedVersion < 0x0400 { isComplete = true }
+            case .failure(let why):
+                error = error ?? why
+                isComplete = true
+            }
+        case TLS.HandshakeType.certificate where serverHello != nil && certificate == nil:
+            switch TLSCertificateMessage.decode(message.bytes) {
+            case .success(let chain): certificate = chain
+            case .failure(let why): error = error ?? why
+            }
+            isComplete = true
+        case TLS.HandshakeType.serverHelloDone where serverHello != nil:  // the flight ended without a chain
+            isComplete = true
+        default:
+            break
+        }
     }
 }

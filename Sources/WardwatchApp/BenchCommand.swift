@@ -229,6 +229,9 @@ struct CaptureBench: AsyncParsableCommand {
              { Self.writeHeldConnections($0, connections: 2_000, port: 104, first: Self.longAssociateRequest, filler: [0x20, 0, 0, 0]) }),
             ("tls-hold", "2,000 connections, each 47 segments of a ClientHello of 60,000 bytes in 1-byte records",
              { Self.writeHeldConnections($0, connections: 2_000, port: 443, first: Self.longClientHello, filler: [0x16, 3, 1, 0, 1, 0]) }),
+            ("http-hold", "6 connections, each a 16 KiB request head that never ends, one byte a segment",
+             { Self.writeHeldConnections($0, connections: 6, segments: 16_384, size: 1, port: 80, first: Array("GET / HTTP/1.1\r\n".utf8),
+                                         filler: Array("X-Pad: aaaaaaaaaaaaaaaa\r\n".utf8)) }),
         ]
         for flood in floods {
             let file = folder + "/" + flood.name + ".pcap"
@@ -265,13 +268,13 @@ struct CaptureBench: AsyncParsableCommand {
         return count
     }
 
-    /// `connections` clients (10.1.x.y) each open a connection to 10.0.9.9:`port`, then send 47 segments of 1,400
-    /// bytes, the connections taking turns so that all are open at once: `first`, then `filler` repeated. Returns the
+    /// `connections` clients (10.1.x.y) each open a connection to 10.0.9.9:`port`, then send `segments` segments of
+    /// `size` bytes, the connections taking turns so that all are open at once: `first`, then `filler` repeated. Returns the
     /// packets written.
     private static func writeHeldConnections(
-        _ writer: PcapWriter, connections: Int, port: UInt16, first: [UInt8], filler: [UInt8]
+        _ writer: PcapWriter, connections: Int, segments: Int = 47, size: Int = 1400, port: UInt16, first: [UInt8],
+        filler: [UInt8]
     ) -> Int {
-        let segments = 47, size = 1400
         let clientMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x07], serverMAC: [UInt8] = [0x02, 0, 0, 0, 0, 0x08]
         func frame(_ i: Int, toServer: Bool, flags: UInt8, sequence: UInt32, _ payload: [UInt8]) -> [UInt8] {
             let client = UInt32(0x0A01_0000) + UInt32(i), server: UInt32 = 0x0A00_0909

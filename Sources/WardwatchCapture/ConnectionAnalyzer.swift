@@ -28,8 +28,8 @@ struct ConnectionAnalyzer {
         var macText: String?
         /// This direction's endpoints as text, made when its first observation is.
         var endpoints: ConnectionEndpoints?
-        /// HL7: bytes of the prefix already searched for an MLLP end block.
-        var hl7Searched = 0
+        /// HL7 and HTTP: bytes of the prefix already searched for the end of a message (an MLLP end block) or head.
+        var searched = 0
         /// Packet time (µs) of this direction's last payload.
         var lastPayload: Int64 = 0
         /// TLS: the handshake read so far, kept between segments so each record is read once.
@@ -233,8 +233,8 @@ struct ConnectionAnalyzer {
                 // Until an end block comes (or the prefix is full) a decode can only find the same cut message again:
                 // only the new bytes are looked at, so a long message costs its length once, not once per segment
                 // (decoding it whole at every segment made 5,000 connections of unended 64 KiB messages cost 20 s).
-                let searched = directions[d].hl7Searched
-                directions[d].hl7Searched = buffer.count
+                let searched = directions[d].searched
+                directions[d].searched = buffer.count
                 guard directions[d].prefix.isFinished || buffer[min(searched, buffer.count)...].contains(MLLP.endBlock) else {
                     return nil
                 }
@@ -250,6 +250,14 @@ struct ConnectionAnalyzer {
                     finish(d)
                 }
             case .http:
+                // As for HL7: decoded again only when a line that may end the head has arrived (a head sent a byte a
+                // segment cost 130 ms of CPU a connection when decoded at every segment), or when the prefix is full.
+                let searched = directions[d].searched
+                directions[d].searched = buffer.count
+                if !directions[d].prefix.isFinished && !HTTPHead.mayEndHead(buffer, from: searched) {
+                    if buffer.count >= 16384 { finish(d) }
+                    return nil
+                }
                 if let head = HTTPHead.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
                     appendObservation(.http, d, sensor: sensor, context: context, into: &output) { w, connection in
                         DiscoveryObservations.writeHTTP(head, to: &w, connection: connection)

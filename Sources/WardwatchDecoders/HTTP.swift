@@ -76,6 +76,21 @@ public struct HTTPHead: Equatable, Sendable {
         return i >= 1 && i <= 20 && (i == bytes.count || bytes[i] == 0x20)
     }
 
+    /// True when an empty line (the end of a head: LF LF, or LF CR LF) ends at `from` or later in `bytes`. A head
+    /// that `decode` found cut short can only be found whole once such a line arrives: a caller feeding a growing
+    /// stream decodes again only then, so a head sent in many small segments costs its length once, not once per
+    /// segment.
+    public static func mayEndHead(_ bytes: UnsafeRawBufferPointer, from: Int) -> Bool {
+        var i = max(from, 1)
+        while i < bytes.count {
+            if bytes[i] == 0x0A && (bytes[i - 1] == 0x0A || (i >= 2 && bytes[i - 1] == 0x0D && bytes[i - 2] == 0x0A)) {
+                return true
+            }
+            i += 1
+        }
+        return false
+    }
+
     /// Path (no query, fragment or user information) and, for an absolute-form target, its host.
     static func parseTarget(_ target: UnsafeRawBufferPointer) -> (path: String, host: String?) {
         var start = 0

@@ -161,3 +161,56 @@ struct TLSReassemblyTests {
         #expect(flight.heldBytes == 0)
     }
 }
+
+/// An HTTP head is decoded again only once a line that may end it has arrived: that never misses the segment that
+/// completes a head, however the stream is cut.
+@Suite("HTTP heads read as the stream grows")
+struct HTTPHeadEndTests {
+    /// Request and response heads of the IoT setup captures (Hue bridges, D-Link cameras), and made-up ones: LF-only
+    /// line ends, a lone CR, folded lines, more than the 128 headers read, no end at all.
+    static func heads() throws -> [[UInt8]] {
+        var heads: [[UInt8]] = []
+        if ApplicationDecoderTests.hasShared {
+            for file in ["HueBridge/Setup-A-1-STA.pcap", "D-LinkCam/Setup-A-1-STA.pcap", "D-LinkSwitch/Setup-A-1-STA.pcap"] {
+                let streams = try TLSReassemblyTests.tcpStreams(Fixtures.path("../shared/pcaps/iot-setup/\(file)"))
+                heads += streams.keys.sorted().compactMap { streams[$0] }
+                    .filter { stream in stream.withUnsafeBytes { HTTPHead.mayStartHead($0) } }
+                    .map { Array($0.prefix(20_000)) }
+            }
+        }
+        let made = [
+            "GET /a HTTP/1.1\nHost: x\nUser-Agent: lf-only\n\nbody",
+            "HTTP/1.1 200 OK\r\nServer: lone\rcr\r\nX: y\r\n\r\n",
+            "POST / HTTP/1.0\r\nX-Folded: a\r\n b\r\nUser-Agent: z\r\n\n",
+            "GET / HTTP/1.1\r\n" + String(repeating: "X: 1\r\n", count: 140) + "\r\n",
+            "GET / HTTP/1.1\r\nHost: never-ends\r\n" + String(repeating: "Y: 2\r\n", count: 40),
+            "HTTP/1.1 204 No Content\r\n\r\n",
+        ]
+        return heads + made.map { Array($0.utf8) }
+    }
+
+    @Test("the cut that completes a head always brings a line that may end it")
+    func neverMissesTheEnd() throws {
+        let heads = try Self.heads()
+        var random = SplitMix64(seed: 3)
+        var completed = 0
+        for (n, head) in heads.enumerated() {
+            var end = 0, searched = 0
+            var wasComplete = false
+            while end < head.count {
+                end = min(head.count, end + 1 + Int(random.next() % [2, 16, 300][n % 3]))
+                head[..<end].withUnsafeBytes { bytes in
+                    let complete = HTTPHead.decode(bytes)?.isComplete ?? false
+                    if complete && !wasComplete {
+                        completed += 1
+                        #expect(HTTPHead.mayEndHead(bytes, from: searched), "head \(n) completed at \(end) unseen")
+                    }
+                    wasComplete = complete
+                    searched = end
+                }
+            }
+        }
+        // The captures' heads and four of the made-up ones end (the 140-header one is never read whole).
+        #expect(completed >= (ApplicationDecoderTests.hasShared ? 100 : 4))
+    }
+}

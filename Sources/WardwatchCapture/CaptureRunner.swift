@@ -157,7 +157,12 @@ private struct ReadLoop: ~Copyable {
 
     /// Ends every flow and connection, publishes what is left and waits for the sink.
     mutating func finish() throws {
-        extractor.finish(into: &batch)
+        var ending = extractor.beginEnding()
+        while true {
+            extractor.finish(&ending, into: &batch, upTo: batchSize)
+            if ending.isDone { break }
+            try flush()
+        }
         try flushAndWait()
     }
 

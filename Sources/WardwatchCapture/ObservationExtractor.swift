@@ -162,15 +162,44 @@ public struct ObservationExtractor: Sendable {
 
     /// Reports what is still open at the end of a capture: flows, and timestamp samples not yet sent.
     public mutating func finish(into output: inout ObservationBatch) {
-        let before = output.count
+        var ending = beginEnding()
+        finish(&ending, into: &output, upTo: .max)
+    }
+
+    /// The flows and connections still open when a capture ends, taken out of the table, to be reported by
+    /// `finish(_:into:upTo:)` a batch at a time (a full table is 100,000 flows: written in one go, about 55 MB of JSON).
+    public struct Ending {
+        fileprivate var reported: [FlowTable.Reported]
+        /// Reports written so far: the connections' last timestamp samples (the first `reported.count` steps), then
+        /// the flows, both in flow key order.
+        fileprivate var step = 0
+        public var isDone: Bool { step == 2 * reported.count }
+    }
+
+    /// Ends every flow and connection; their reports are written by `finish(_:into:upTo:)`.
+    public mutating func beginEnding() -> Ending {
         var reported: [FlowTable.Reported] = []
         flows.flushAll(reporting: &reported)
-        // The connections' last timestamp samples first, then the flows (both in flow key order).
-        for index in reported.indices where reported[index].connection != nil {
-            release(reported[index].connection!)
-            flushTimestamps(&reported[index].connection!, key: Self.key(of: reported[index].summary), into: &output)
+        return Ending(reported: reported)
+    }
+
+    /// Writes the reports of `ending` until `output` holds `limit` observations or none are left (`ending.isDone`).
+    public mutating func finish(_ ending: inout Ending, into output: inout ObservationBatch, upTo limit: Int) {
+        let before = output.count
+        let count = ending.reported.count
+        while ending.step < 2 * count && output.count < limit {
+            let index = ending.step % count
+            if ending.step < count {
+                if var connection = ending.reported[index].connection {
+                    ending.reported[index].connection = nil  // its memory goes as it is written
+                    release(connection)
+                    flushTimestamps(&connection, key: Self.key(of: ending.reported[index].summary), into: &output)
+                }
+            } else {
+                appendFlow(ending.reported[index].summary, into: &output)
+            }
+            ending.step += 1
         }
-        for r in reported { appendFlow(r.summary, into: &output) }
         counted.observations += output.count - before
     }
 

@@ -179,3 +179,68 @@ struct FlowTableTests {
         #expect(FlowAddress(high: 0, low: 0).description == "::")
     }
 }
+
+/// What is still open when a capture ends is reported a batch at a time (the capture hands each batch over before
+/// writing the next), and the batches together are what one go writes.
+@Suite("End of a capture")
+struct CaptureEndingTests {
+    /// Ethernet, IPv4 and TCP with a timestamp option (TSval `tsval`), from client `i` to 10.0.9.9:443.
+    static func frame(client i: Int, flags: UInt8, sequence: UInt32, tsval: UInt32) -> [UInt8] {
+        let port = UInt16(30_000 + i)
+        var tcp: [UInt8] = [UInt8(port >> 8), UInt8(port & 0xFF), 0x01, 0xBB] + withUnsafeBytes(of: sequence.bigEndian, Array.init)
+        tcp += [0, 0, 0, 1, 0x80, flags, 0xFF, 0xFF, 0, 0, 0, 0] + [1, 1, 8, 10] + withUnsafeBytes(of: tsval.bigEndian, Array.init)
+            + [0, 0, 0, 0]
+        let length = 20 + tcp.count
+        let ip: [UInt8] = [0x45, 0, UInt8(length >> 8), UInt8(length & 0xFF), 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 1, UInt8(i >> 8), UInt8(i & 0xFF), 10, 0, 9, 9]
+        return [0x02, 0, 0, 0, 0x02, 0] + [0x02, 0, 0, 0, UInt8(i >> 8), UInt8(i & 0xFF)] + [0x08, 0x00] + ip + tcp
+    }
+
+    /// The observations the end of a capture reports (`connections` clients that each sent a SYN and three ACKs with
+    /// timestamps, all still open), written into batches of at most `limit` (nil: one go), with the largest batch.
+    static func ending(connections: Int, limit: Int?) -> (lines: [UInt8], count: Int, largest: Int) {
+        var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "s", site: "w"), announcementRefresh: 0)
+        var discard = ObservationBatch()
+        var time: Int64 = 1_700_000_000_000_000
+        for step in 0..<4 {
+            for i in 0..<connections {
+                let bytes = frame(client: i, flags: step == 0 ? 0x02 : 0x10, sequence: 1000 + UInt32(step), tsval: UInt32(500 + 10 * step))
+                time += 1000
+                bytes.withUnsafeBytes {
+                    extractor.extract($0, originalLength: bytes.count, linkType: .ethernet, time: EventTime(microseconds: time), into: &discard)
+                }
+            }
+        }
+        var lines: [UInt8] = [], count = 0, largest = 0
+        guard let limit else {
+            var batch = ObservationBatch()
+            extractor.finish(into: &batch)
+            batch.withLines { lines += $0 }
+            return (lines, batch.count, batch.count)
+        }
+        var ending = extractor.beginEnding()
+        while !ending.isDone {
+            var batch = ObservationBatch()
+            extractor.finish(&ending, into: &batch, upTo: limit)
+            batch.withLines { lines += $0 }
+            count += batch.count
+            largest = max(largest, batch.count)
+        }
+        return (lines, count, largest)
+    }
+
+    @Test("reported in batches of 7, the end of a capture is the same bytes as in one go")
+    func batchesEqualOneGo() {
+        let whole = Self.ending(connections: 30, limit: nil)
+        let parts = Self.ending(connections: 30, limit: 7)
+        #expect(whole.count == 60)  // a timestamps observation and a flow for each connection
+        #expect(parts.count == whole.count)
+        #expect(parts.lines == whole.lines)
+        #expect(parts.largest == 7)
+        // The connections' last timestamp samples first, then the flows, each in flow key order (client port).
+        let lines = String(decoding: parts.lines, as: UTF8.self).split(separator: "\n")
+        let kinds = lines.map { $0.contains("\"kind\":\"tcp_timestamps\"") ? "t" : $0.contains("\"kind\":\"flow\"") ? "f" : "?" }
+        #expect(kinds == Array(repeating: "t", count: 30) + Array(repeating: "f", count: 30))
+        let clients = lines.map { line in (0..<30).first { line.contains(":\(30_000 + $0)") } }
+        #expect(clients == Array(0..<30) + Array(0..<30))
+    }
+}

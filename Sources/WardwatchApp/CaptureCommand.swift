@@ -63,6 +63,14 @@ struct CaptureCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: """
+            MiB that all connections may hold together for the application decoders (TLS, HTTP, DICOM, HL7) while \
+            a message is incomplete; past it, a direction with more to add is given up (counted as streams_cut).
+            """)
+    var streamBudget: Int = ObservationExtractor.defaultStreamByteLimit >> 20
+
+    @Option(
+        name: .long,
+        help: """
             On SIGTERM or SIGINT: seconds to go on delivering observations already made before giving up the rest \
             (the command then fails, with their count). With --brokers only; default 10.
             """)
@@ -70,6 +78,9 @@ struct CaptureCommand: AsyncParsableCommand {
 
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var runtime: RuntimeOptions
+
+    /// The largest --stream-budget: 64 GiB.
+    static let maxStreamBudgetMiB = 65_536
 
     func validate() throws {
         if pcap.isEmpty == (interface == nil) { throw ValidationError("give either --pcap FILE... or --interface NAME") }
@@ -91,6 +102,9 @@ struct CaptureCommand: AsyncParsableCommand {
         if let stopTimeout {
             if kafka.brokers == nil { throw ValidationError("--stop-timeout applies to publishing to Kafka (--brokers) only") }
             if !(stopTimeout >= 0 && stopTimeout <= 3600) { throw ValidationError("--stop-timeout must be 0 to 3600 seconds") }
+        }
+        if !(1...Self.maxStreamBudgetMiB).contains(streamBudget) {
+            throw ValidationError("--stream-budget must be 1 to \(Self.maxStreamBudgetMiB) MiB")
         }
         if !(announcementRefresh >= 0 && announcementRefresh < 1e9) {
             throw ValidationError("--announcement-refresh must be a number of seconds, 0 or more")
@@ -135,7 +149,8 @@ struct CaptureCommand: AsyncParsableCommand {
         let producer = kafkaProducer
         let runner = CaptureRunner(
             sources: sources, sensor: SensorIdentity(sensorId: sensorId, site: site), sink: sink,
-            announcementRefresh: Int64((announcementRefresh * 1_000_000).rounded()), logger: logger,
+            announcementRefresh: Int64((announcementRefresh * 1_000_000).rounded()), streamByteLimit: streamBudget << 20,
+            logger: logger,
             metricsFactory: metrics?.factory)
         let main = StoppableService(description: "capture") {
             let counters: CaptureCounters

@@ -15,6 +15,7 @@ public final class CaptureRunner: Sendable {
     private let batchSize: Int
     private let maxBatchDelay: Duration
     private let announcementRefresh: Int64
+    private let streamByteLimit: Int
     private let logger: Logger
     private let metrics: CaptureMetrics?
     private let stopRequested = Atomic<Bool>(false)
@@ -25,10 +26,12 @@ public final class CaptureRunner: Sendable {
     /// published again (0 publishes every one). A batch goes to the sink when it holds `batchSize` observations; a
     /// live capture's also when the interface is idle (its read timeout) or when `maxBatchDelay` of packet time has
     /// passed since the last batch went, so a light but steady link is not kept waiting for a full batch.
+    /// `streamByteLimit`: bytes all connections may hold for the application decoders together (`StreamBudget`).
     public init(
         sources: [PcapSource], sensor: SensorIdentity, sink: any ObservationSink, batchSize: Int = 4096,
         maxBatchDelay: Duration = .milliseconds(250),
         announcementRefresh: Int64 = ObservationExtractor.defaultAnnouncementRefresh,
+        streamByteLimit: Int = ObservationExtractor.defaultStreamByteLimit,
         logger: Logger = Logger(label: "wardwatch.capture"), metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.sources = sources
@@ -37,6 +40,7 @@ public final class CaptureRunner: Sendable {
         self.batchSize = batchSize
         self.maxBatchDelay = maxBatchDelay
         self.announcementRefresh = announcementRefresh
+        self.streamByteLimit = streamByteLimit
         self.logger = logger
         self.metrics = metricsFactory.map(CaptureMetrics.init)
     }
@@ -65,7 +69,7 @@ public final class CaptureRunner: Sendable {
     private func readAll() -> (CaptureCounters, (any Error)?) {
         let maxDelay = maxBatchDelay.components.seconds * 1_000_000 + maxBatchDelay.components.attoseconds / 1_000_000_000_000
         var loop = ReadLoop(
-            extractor: ObservationExtractor(sensor: sensor, announcementRefresh: announcementRefresh), sink: sink,
+            extractor: ObservationExtractor(sensor: sensor, announcementRefresh: announcementRefresh, streamByteLimit: streamByteLimit), sink: sink,
             batchSize: batchSize, maxDelay: maxDelay, metrics: metrics)
         var failures: [CaptureError] = []
         do {

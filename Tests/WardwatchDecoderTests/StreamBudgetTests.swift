@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WardwatchCapture
 import WardwatchDecoders
@@ -71,6 +72,41 @@ struct StreamBudgetTests {
         #expect(extractor.counters.flowsEvicted > 0)
         #expect(extractor.heldStreamBytes == 0)
         #expect(observations.filter { $0.kind == .hl7Message }.count < Self.connections - Self.silenced)
+    }
+
+    @Test("a capture runner passes its budget on (wardwatch capture --stream-budget)")
+    func runnerBudget() async throws {
+        // The same traffic as `run`, written to a capture file.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("budget-\(getpid()).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let writer = try PcapWriter(path: path, linkType: .ethernet)
+            var time: Int64 = 1_700_000_000_000_000
+            func write(_ bytes: [UInt8]) {
+                time += 10
+                writer.write(bytes, originalLength: bytes.count, time: EventTime(microseconds: time))
+            }
+            for i in 0..<Self.connections { write(Self.frame(client: i, flags: 0x02, sequence: 1000)) }
+            let start = [0x0B] + Array("MSH|^~\\&|".utf8)
+            for s in 0..<Self.segments {
+                let payload = (s == 0 ? start : []) + [UInt8](repeating: 0x41, count: Self.segmentSize - (s == 0 ? start.count : 0))
+                for i in 0..<Self.connections {
+                    write(Self.frame(client: i, flags: 0x18, sequence: 1001 + UInt32(s * Self.segmentSize), payload: payload))
+                }
+            }
+        }
+        func cut(_ limit: Int?) async throws -> Int {
+            let source = try PcapSource(file: path)
+            let sensor = SensorIdentity(sensorId: "test", site: "test")
+            let runner = if let limit {
+                CaptureRunner(sources: [source], sensor: sensor, sink: CollectingSink(), streamByteLimit: limit)
+            } else {
+                CaptureRunner(sources: [source], sensor: sensor, sink: CollectingSink())
+            }
+            return try await runner.run().streamsCut
+        }
+        #expect(try await cut(1 << 20) > 0)  // 40 connections of 64 KiB do not fit in 1 MiB
+        #expect(try await cut(nil) == 0)
     }
 
     @Test("with the default budget the same connections are all decoded and nothing is cut")

@@ -228,6 +228,8 @@ struct CommandLineErrorTests {
             #expect(out.isEmpty, "\(flags)")
             #expect(err.split(separator: "\n").count == 1 && err.contains(message), "\(flags): \(err)")
         }
+        let (budgetStatus, _, budgetErr) = try await Child.run(["capture", "--pcap", Repo.wardSample, "--stream-budget", "0", "--output", "-"])
+        #expect(budgetStatus != 0 && budgetErr.split(separator: "\n").count == 1 && budgetErr.contains("--stream-budget must be 1 to 65536 MiB"))
         let (bufferStatus, _, bufferErr) = try await Child.run(["capture", "--interface", "lo", "--buffer-size", "0", "--output", "-"])
         #expect(bufferStatus != 0 && bufferErr.split(separator: "\n").count == 1 && bufferErr.contains("--buffer-size must be 1 to 2047 MiB"))
     }

@@ -163,7 +163,7 @@ private struct ReadLoop: ~Copyable {
     mutating func finish() throws {
         var ending = extractor.beginEnding()
         while true {
-            extractor.finish(&ending, into: &batch, upTo: batchSize)
+            extractor.finish(&ending, into: &batch, upTo: max(batchSize, 1))
             if ending.isDone { break }
             try flush()
         }

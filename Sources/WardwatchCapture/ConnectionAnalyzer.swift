@@ -111,7 +111,7 @@ struct ConnectionAnalyzer {
         return payload(tcp, direction: d, sensor: sensor, context: context, caches: &caches, into: &output)
     }
 
-    /// Bytes both directions' prefixes hold (see `StreamBudget`).
+    /// Bytes both directions hold for the decoders: prefixes and TLS messages in the making (see `StreamBudget`).
     var heldBytes: Int { directions[0].heldBytes + directions[1].heldBytes }
 
     /// Gives up each direction that holds bytes but has sent no payload since `before` (packet time, µs); returns how
@@ -275,7 +275,8 @@ struct ConnectionAnalyzer {
     }
 
     /// The client's side of a TLS handshake: its ClientHello, then a second one should the server answer with a
-    /// HelloRetryRequest. Reports "tls" on the segment that completes the first hello.
+    /// HelloRetryRequest. Reports "tls" on the segment that completes the first hello. Both hellos may complete in one
+    /// segment (a gap in the stream filled late): both are reported then.
     mutating func clientHandshake(
         _ buffer: UnsafeRawBufferPointer, _ d: Int, sensor: SensorIdentity, context: PacketContext, ja4: inout JA4Cache,
         into output: inout ObservationBatch

@@ -278,7 +278,7 @@ public struct FlowTable: Sendable {
     }
 
     /// `ConnectionAnalyzer.segment` on the analyzer of the entry at `index` (which has one), in place. The change in
-    /// the bytes its prefixes hold is added to `caches.streams` (a reported analyzer's are taken off by the caller).
+    /// the bytes it holds for the decoders (prefixes, TLS messages in the making) is added to `caches.streams` (a reported analyzer's are taken off by the caller).
     mutating func analyze(
         at index: Index, _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?,
         sensor: SensorIdentity, context: ConnectionAnalyzer.PacketContext, caches: inout AnalyzerCaches,

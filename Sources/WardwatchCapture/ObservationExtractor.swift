@@ -78,10 +78,10 @@ public struct ObservationExtractor: Sendable {
     /// Five minutes.
     public static let defaultAnnouncementRefresh: Int64 = 300_000_000
 
-    /// Bytes analysed connections' prefixes hold at most together (see `StreamBudget`): 64 MiB.
+    /// Bytes analysed connections hold at most together for the decoders (see `StreamBudget`): 64 MiB.
     public static let defaultStreamByteLimit = StreamBudget.defaultLimit
 
-    /// Bytes the analysed connections' prefixes hold now (at most about `streamByteLimit`).
+    /// Bytes the analysed connections hold now for the decoders (at most about `streamByteLimit`).
     public var heldStreamBytes: Int { caches.streams.held }
 
     /// Takes the bytes of a reported connection's prefixes off the budget.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WardwatchCapture
 import WardwatchDecoders
+import WardwatchModel
 
 /// Reading a TLS handshake as its stream grows (each record once) finds what reading the whole stream at once finds,
 /// however the stream is cut into segments.
@@ -212,5 +213,81 @@ struct HTTPHeadEndTests {
         }
         // The captures' heads and four of the made-up ones end (the 140-header one is never read whole).
         #expect(completed >= (ApplicationDecoderTests.hasShared ? 100 : 4))
+    }
+
+    @Test("a head that has not ended is not decoded again")
+    func skipsWhileUnended() throws {
+        // No empty line anywhere: at no cut may a decode be asked for.
+        let unended = Array(("GET / HTTP/1.1\r\nHost: never-ends\r\n" + String(repeating: "Y: 2\r\n", count: 40)).utf8)
+        var random = SplitMix64(seed: 5)
+        var end = 0, searched = 0, asked = 0
+        while end < unended.count {
+            end = min(unended.count, end + 1 + Int(random.next() % 9))
+            if unended[..<end].withUnsafeBytes({ HTTPHead.mayEndHead($0, from: searched) }) { asked += 1 }
+            searched = end
+        }
+        #expect(asked == 0)
+        // With the empty line added, exactly the cut that brings it asks.
+        let ended = unended + Array("\r\n".utf8)
+        #expect(ended.withUnsafeBytes { HTTPHead.mayEndHead($0, from: unended.count) })
+        #expect(ended.withUnsafeBytes { HTTPHead.mayEndHead($0, from: unended.count - 1) })
+        #expect(!ended.withUnsafeBytes { HTTPHead.mayEndHead($0, from: ended.count) })
+    }
+}
+
+/// A connection's TLS client side through the capture's connection analysis, as segments arrive.
+@Suite("TLS client hellos through the connection analysis")
+struct TLSClientAnalysisTests {
+    /// A client stream of the fixtures with a HelloRetryRequest exchange: its bytes up to the end of the first and of
+    /// the second ClientHello.
+    static func twoHellos() -> (stream: [UInt8], firstEnd: Int, secondEnd: Int)? {
+        for stream in TLSReassemblyTests.realStreams {
+            var whole = TLSClientFlight()
+            stream.withUnsafeBytes { whole.advance($0) }
+            guard whole.secondHello != nil else { continue }
+            func end(_ found: (TLSClientFlight) -> Bool) -> Int {
+                (1...stream.count).first { n in
+                    var flight = TLSClientFlight()
+                    stream[..<n].withUnsafeBytes { flight.advance($0) }
+                    return found(flight)
+                }!
+            }
+            return (stream, end { $0.hello != nil }, end { $0.secondHello != nil })
+        }
+        return nil
+    }
+
+    /// The JA4s of the `tls_client_hello` observations made from client segments `segments` (sequence offset and
+    /// bytes, in the order sent) of a connection whose server answered the SYN and then fell silent.
+    static func ja4s(_ segments: [(offset: Int, bytes: [UInt8])]) throws -> [String] {
+        var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "test", site: "test"))
+        var output = ObservationBatch()
+        var time: Int64 = 1_700_000_000_000_000
+        func feed(_ bytes: [UInt8]) {
+            time += 1000
+            bytes.withUnsafeBytes {
+                extractor.extract($0, originalLength: bytes.count, linkType: .ethernet, time: EventTime(microseconds: time), into: &output)
+            }
+        }
+        feed(StreamBudgetTests.frame(client: 1, port: 443, flags: 0x02, sequence: 1000))
+        feed(StreamBudgetTests.frame(client: 1, toServer: false, port: 443, flags: 0x12, sequence: 5000))
+        for segment in segments {
+            feed(StreamBudgetTests.frame(client: 1, port: 443, flags: 0x18, sequence: 1001 + UInt32(segment.offset), payload: segment.bytes))
+        }
+        extractor.finish(into: &output)
+        return try output.decoded().compactMap { $0.tlsClientHello?.ja4 }
+    }
+
+    @Test("both hellos are reported, in order, however the client's bytes are cut into segments")
+    func secondHelloInTheSameSegment() throws {
+        let found = try #require(Self.twoHellos())
+        let first = Array(found.stream[..<found.firstEnd])
+        let second = Array(found.stream[found.firstEnd..<found.secondEnd])
+        let apart = try Self.ja4s([(0, first), (found.firstEnd, second)])
+        #expect(apart.count == 2 && apart[0] != apart[1])
+        // Both hellos in one segment; and the second arriving first, held until the first fills the gap: the second
+        // is reported at once (reading again only at the next client segment, as before, missed it when none came).
+        #expect(try Self.ja4s([(0, first + second)]) == apart)
+        #expect(try Self.ja4s([(found.firstEnd, second), (0, first)]) == apart)
     }
 }

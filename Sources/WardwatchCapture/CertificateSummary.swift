@@ -60,19 +60,32 @@ enum CertificateSummary {
     }
 }
 
-/// Values made once per key and remembered. Bounded: emptied when full, which costs only the misses that refill it.
+/// Values made once per key and remembered. Bounded in entries and, where keys are large, in the bytes they weigh
+/// together: emptied when full, which costs only the misses that refill it.
 struct BoundedMemo<Key: Hashable, Value> {
     let capacity: Int
+    let weightLimit: Int
     private var values: [Key: Value] = [:]
+    /// What the remembered keys weigh together (as the caller weighs them).
+    private(set) var weight = 0
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int, weightLimit: Int = .max) {
+        self.capacity = capacity
+        self.weightLimit = weightLimit
+    }
 
-    /// The value remembered for `key`, or the one `make` makes (then remembered).
-    mutating func value(for key: Key, make: () -> Value) -> Value {
+    /// The value remembered for `key`, or the one `make` makes (then remembered unless `weight` alone is over the
+    /// limit).
+    mutating func value(for key: Key, weight keyWeight: Int = 0, make: () -> Value) -> Value {
         if let cached = values[key] { return cached }
         let made = make()
-        if values.count >= capacity { values.removeAll(keepingCapacity: true) }
+        guard keyWeight <= weightLimit else { return made }
+        if values.count >= capacity || weight > weightLimit - keyWeight {
+            values.removeAll(keepingCapacity: true)
+            weight = 0
+        }
         values[key] = made
+        weight += keyWeight
         return made
     }
 }
@@ -80,9 +93,15 @@ struct BoundedMemo<Key: Hashable, Value> {
 extension BoundedMemo: Sendable where Key: Sendable, Value: Sendable {}
 
 /// Summaries of recently seen certificates by their DER bytes: a server presents the same certificate on every
-/// connection, and parsing one (with its self-signature check) costs far more than a lookup.
+/// connection, and parsing one (with its self-signature check) costs far more than a lookup. Keys are whole
+/// certificates (up to 64 KiB each from a hostile server), so the cache is bounded in bytes too.
 struct CertificateCache {
-    private var summaries = BoundedMemo<DER, TLSCertificateObservation?>(capacity: 1024)
+    /// Bytes of DER the cache keeps at most: 8 MiB.
+    static let byteLimit = 8 << 20
+    private var summaries = BoundedMemo<DER, TLSCertificateObservation?>(capacity: 1024, weightLimit: CertificateCache.byteLimit)
+
+    /// Bytes of DER kept now.
+    var heldBytes: Int { summaries.weight }
 
     /// DER bytes as a key, hashed in one go (an array of bytes would feed the hasher a byte at a time).
     struct DER: Hashable {
@@ -92,7 +111,7 @@ struct CertificateCache {
 
     /// `CertificateSummary.summarise`, remembered; the summary carries this connection's endpoints.
     mutating func summary(der: [UInt8], endpoints: ConnectionEndpoints) -> TLSCertificateObservation? {
-        guard var summary = summaries.value(for: DER(bytes: der), make: { CertificateSummary.summarise(der: der, endpoints: endpoints) })
+        guard var summary = summaries.value(for: DER(bytes: der), weight: der.count, make: { CertificateSummary.summarise(der: der, endpoints: endpoints) })
         else { return nil }
         summary.connection = endpoints
         return summary

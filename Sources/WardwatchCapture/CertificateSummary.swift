@@ -173,8 +173,8 @@ struct AnalyzerCaches {
     var streams = StreamBudget(limit: StreamBudget.defaultLimit)
 }
 
-/// Bytes of connection prefixes held at once, over every connection the extractor analyses. Each direction keeps at
-/// most 64 KiB until its decoder decides, and up to 20,000 connections are analysed, so without a bound a sender
+/// Bytes held for the decoders at once (connection prefixes, TLS messages in the making), over every connection the
+/// extractor analyses. Each direction keeps at most 64 KiB until its decoder decides, and up to 20,000 connections are analysed, so without a bound a sender
 /// holding many connections open with data no decoder finishes with (an MLLP frame that never ends, say) could make
 /// the sensor hold gigabytes. While the limit is reached, a direction that sends payload stops being analysed
 /// instead, and its bytes are let go; so does, at the flow table's next sweep, a direction holding bytes that has sent
@@ -185,7 +185,8 @@ struct StreamBudget {
     /// 10 s of packet time.
     static let stallTimeout: Int64 = 10_000_000
     let limit: Int
-    /// Bytes held now (the prefixes' own counts; their allocations are somewhat larger).
+    /// Bytes held now: the prefixes' own counts and the capacity of TLS messages in the making (allocations of the
+    /// prefixes are somewhat larger).
     var held = 0
     /// Directions whose analysis was given up because the budget was spent.
     var cut = 0

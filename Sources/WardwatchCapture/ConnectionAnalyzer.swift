@@ -16,6 +16,8 @@ struct ConnectionAnalyzer {
     /// Client bytes kept at most while watching for a second ClientHello: a change-cipher-spec and the second hello
     /// are all a client may send before the server's answer.
     static let helloRetryWindow = 16384
+    /// Bytes of an HTTP head read at most: a head not whole by then is given up.
+    static let httpHeadWindow = 16384
 
     struct Direction {
         var prefix = StreamPrefix(limit: 65536)
@@ -255,7 +257,7 @@ struct ConnectionAnalyzer {
                 let searched = directions[d].searched
                 directions[d].searched = buffer.count
                 if !directions[d].prefix.isFinished && !HTTPHead.mayEndHead(buffer, from: searched) {
-                    if buffer.count >= 16384 { finish(d) }
+                    if buffer.count >= Self.httpHeadWindow { finish(d) }
                     return nil
                 }
                 if let head = HTTPHead.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
@@ -264,7 +266,7 @@ struct ConnectionAnalyzer {
                     }
                     finish(d)
                     return "http"
-                } else if buffer.count >= 16384 {
+                } else if buffer.count >= Self.httpHeadWindow {
                     finish(d)
                 }
             case .undecided, .done:

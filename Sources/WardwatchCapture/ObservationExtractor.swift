@@ -84,11 +84,6 @@ public struct ObservationExtractor: Sendable {
     /// Bytes the analysed connections hold now for the decoders (at most about `streamByteLimit`).
     public var heldStreamBytes: Int { caches.streams.held }
 
-    /// Takes the bytes of a reported connection's prefixes off the budget.
-    private mutating func release(_ connection: ConnectionAnalyzer) {
-        caches.streams.held -= connection.heldBytes
-    }
-
     /// Appends an announcement unless it repeats one emitted within the refresh interval.
     private mutating func announce(
         _ observation: consuming Observation, rawKey: AnnouncementFilter.RawKey?, time: EventTime,
@@ -192,8 +187,7 @@ public struct ObservationExtractor: Sendable {
             if ending.step < count {
                 if var connection = ending.reported[index].connection {
                     ending.reported[index].connection = nil  // its memory goes as it is written
-                    release(connection)
-                    flushTimestamps(&connection, key: Self.key(of: ending.reported[index].summary), into: &output)
+                    end(&connection, of: ending.reported[index].summary, into: &output)
                 }
             } else {
                 appendFlow(ending.reported[index].summary, into: &output)
@@ -380,8 +374,7 @@ public struct ObservationExtractor: Sendable {
         ).index
         for i in reported.indices {
             if reported[i].connection != nil {
-                release(reported[i].connection!)
-                flushTimestamps(&reported[i].connection!, key: Self.key(of: reported[i].summary), into: &output)
+                end(&reported[i].connection!, of: reported[i].summary, into: &output)
             }
             appendFlow(reported[i].summary, into: &output)
         }
@@ -435,8 +428,11 @@ public struct ObservationExtractor: Sendable {
         if let application { flows.tag(at: index, application: application) }
     }
 
-    /// Sends the timestamp samples a connection still holds, at its end, timed by the last sample.
-    private func flushTimestamps(_ analyzer: inout ConnectionAnalyzer, key: FlowKey, into output: inout ObservationBatch) {
+    /// Ends a reported connection: takes the bytes it holds for the decoders off the stream budget, and sends the
+    /// timestamp samples it still holds, timed by the last sample.
+    private mutating func end(_ analyzer: inout ConnectionAnalyzer, of summary: FlowSummary, into output: inout ObservationBatch) {
+        caches.streams.held -= analyzer.heldBytes
+        let key = Self.key(of: summary)
         for d in 0..<2 {
             let samples = analyzer.directions[d].timestamps
             guard samples.count >= 2 else { continue }

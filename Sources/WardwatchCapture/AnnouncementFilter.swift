@@ -31,7 +31,11 @@ public struct AnnouncementFilter: Sendable {
     /// When each content (by its seeded hash) was last emitted.
     private var emitted: [Int: Int64] = [:]
     private var raw: [UInt64: RawEntry] = [:]
-    private var rawBytes = 0
+    /// Bytes the raw table holds.
+    private(set) var rawBytes = 0
+
+    /// Entries in each table.
+    var counts: (contents: Int, raw: Int) { (emitted.count, raw.count) }
 
     public init(refreshInterval: Int64 = 300_000_000, capacity: Int = 65_536, rawByteLimit: Int = 16 << 20) {
         self.refreshInterval = refreshInterval
@@ -153,10 +157,7 @@ public struct AnnouncementFilter: Sendable {
         return true
     }
 
-    private func isFresh(_ last: Int64, at time: EventTime) -> Bool {
-        let age = time.microseconds - last
-        return age >= 0 && age < refreshInterval
-    }
+    private func isFresh(_ last: Int64, at time: EventTime) -> Bool { isFresh(last, now: time.microseconds) }
 
     private mutating func remember(_ key: RawKey?, emittedAt: Int64, now: Int64) {
         guard let key else { return }
@@ -183,17 +184,32 @@ public struct AnnouncementFilter: Sendable {
         rawBytes += key.payload.count
     }
 
+    /// Drops the contents whose interval has passed; everything when that leaves the table full. What stays is
+    /// counted first: a flood of new announcements (all still fresh) empties the table in place, keeping its storage,
+    /// instead of copying it whole to throw the copy away and growing it again.
     private mutating func expire(_ now: Int64) {
-        emitted = emitted.filter { now - $0.value >= 0 && now - $0.value < refreshInterval }
-        if emitted.count >= capacity { emitted.removeAll() }
-    }
-
-    private mutating func expireRaw(_ now: Int64) {
-        raw = raw.filter { now - $0.value.emittedAt >= 0 && now - $0.value.emittedAt < refreshInterval }
-        rawBytes = raw.values.reduce(0) { $0 + $1.bytes.count }
-        if raw.count >= capacity || rawBytes > rawByteLimit / 2 {
-            raw.removeAll()
-            rawBytes = 0
+        let fresh = emitted.values.reduce(0) { isFresh($1, now: now) ? $0 + 1 : $0 }
+        if fresh >= capacity {
+            emitted.removeAll(keepingCapacity: true)
+        } else if fresh < emitted.count {
+            emitted = emitted.filter { isFresh($0.value, now: now) }
         }
     }
+
+    /// `expire` for the raw table, which is also emptied when what stays would hold more than half its byte limit.
+    private mutating func expireRaw(_ now: Int64) {
+        var (fresh, freshBytes) = (0, 0)
+        for entry in raw.values where isFresh(entry.emittedAt, now: now) {
+            fresh += 1
+            freshBytes += entry.bytes.count
+        }
+        if fresh >= capacity || freshBytes > rawByteLimit / 2 {
+            raw.removeAll(keepingCapacity: true)
+        } else if fresh < raw.count {
+            raw = raw.filter { isFresh($0.value.emittedAt, now: now) }
+        }
+        rawBytes = raw.isEmpty ? 0 : freshBytes
+    }
+
+    private func isFresh(_ last: Int64, now: Int64) -> Bool { now - last >= 0 && now - last < refreshInterval }
 }

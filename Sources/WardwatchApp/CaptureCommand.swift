@@ -43,6 +43,15 @@ struct CaptureCommand: AsyncParsableCommand {
             """)
     var immediate: Bool?
 
+    @Option(
+        name: .long,
+        help: """
+            Live capture: join this Linux packet fanout group (0 to 65535). The kernel splits the interface's traffic \
+            among the captures in the group, each connection (both ways) to one of them: run one capture per core, \
+            all with the same --interface, --filter and group, to keep up with a link one core cannot.
+            """)
+    var fanoutGroup: Int?
+
     @Option(name: .long, help: "Write observations as JSON lines to this file, or - for standard output, instead of Kafka.")
     var output: String?
 
@@ -90,11 +99,15 @@ struct CaptureCommand: AsyncParsableCommand {
                 ("--snaplen", snaplen != nil), ("--buffer-size", bufferSize != nil),
                 (promiscuous == false ? "--no-promiscuous" : "--promiscuous", promiscuous != nil),
                 (immediate == false ? "--no-immediate" : "--immediate", immediate != nil),
+                ("--fanout-group", fanoutGroup != nil),
             ]
             if let (flag, _) = liveOnly.first(where: \.1) { throw ValidationError("\(flag) applies to live capture (--interface) only") }
         }
         if let snaplen, !(1...LiveCaptureOptions.maxSnapLength).contains(snaplen) {
             throw ValidationError("--snaplen must be 1 to \(LiveCaptureOptions.maxSnapLength) bytes")
+        }
+        if let fanoutGroup, !(0...Int(UInt16.max)).contains(fanoutGroup) {
+            throw ValidationError("--fanout-group must be 0 to \(UInt16.max)")
         }
         if let bufferSize, !(1...LiveCaptureOptions.maxBufferMiB).contains(bufferSize) {
             throw ValidationError("--buffer-size must be 1 to \(LiveCaptureOptions.maxBufferMiB) MiB")
@@ -123,6 +136,7 @@ struct CaptureCommand: AsyncParsableCommand {
             if let bufferSize { options.bufferSizeBytes = Int32(bufferSize) << 20 }
             if let promiscuous { options.promiscuous = promiscuous }
             if let immediate { options.immediateMode = immediate }
+            options.fanoutGroup = fanoutGroup.map(UInt16.init)
             options.bpfFilter = filter
             sources = [try PcapSource(live: options)]
         } else {

@@ -23,6 +23,11 @@ public struct LiveCaptureOptions: Sendable {
     public var immediateMode = true
     /// A BPF filter in tcpdump syntax.
     public var bpfFilter: String?
+    /// A Linux packet fanout group to join (0 to 65535): the kernel splits the interface's traffic among the captures
+    /// in the group by a flow hash that is the same both ways, so each connection, both directions, reaches one
+    /// capture. One capture per core then keeps up with a link one core cannot. Every member must use the same
+    /// interface and filter.
+    public var fanoutGroup: UInt16?
 
     public init(interface: String) { self.interface = interface }
 
@@ -93,6 +98,7 @@ public final class PcapSource {
             pcap_close(handle)
             throw CaptureError("interface \(options.interface) has link type \(dlt), which Wardwatch does not decode")
         }
+        if let group = options.fanoutGroup { try Self.joinFanout(group, handle: handle, interface: options.interface) }
         self.handle = handle
         self.stream = nil
         self.name = options.interface
@@ -164,6 +170,26 @@ public final class PcapSource {
             let error = CaptureError("cannot set capture filter '\(filter)' on \(source): \(String(cString: pcap_geterr(handle)))")
             pcap_close(handle)
             throw error
+        }
+    }
+
+    /// Constants of linux/if_packet.h and linux/socket.h, which Swift's Glibc module does not import.
+    private enum PacketSocket {
+        static let level: Int32 = 263  // SOL_PACKET
+        static let fanout: Int32 = 18  // PACKET_FANOUT
+        static let fanoutByHash: UInt32 = 0  // PACKET_FANOUT_HASH
+    }
+
+    /// Joins the live handle's packet socket to fanout group `group` in hash mode (packet(7)), without the defragment
+    /// flag: the capture sees packets as they were on the wire. On failure the handle is closed (the caller is still
+    /// opening it) and the error names the group and the interface.
+    private static func joinFanout(_ group: UInt16, handle: OpaquePointer, interface: String) throws(CaptureError) {
+        var setting = UInt32(group) | PacketSocket.fanoutByHash << 16
+        let fd = pcap_fileno(handle)
+        guard fd >= 0, setsockopt(fd, PacketSocket.level, PacketSocket.fanout, &setting, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
+            let cause = fd < 0 ? "no packet socket" : String(cString: strerror(errno))
+            pcap_close(handle)
+            throw CaptureError("cannot join fanout group \(group) on interface \(interface): \(cause)")
         }
     }
 

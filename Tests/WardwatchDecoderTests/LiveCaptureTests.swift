@@ -73,6 +73,27 @@ struct VethPair {
     }
 }
 
+/// A DNS query for an A record from 10.99.1.1:`clientPort` to 10.99.2.2:53, or its answer back (no records).
+func dnsFrame(query: Bool, clientPort: UInt16) -> [UInt8] {
+    let client: [UInt8] = [10, 99, 1, 1], server: [UInt8] = [10, 99, 2, 2]
+    let clientMAC: [UInt8] = [0x02, 0, 0x5e, 0, 0, 1], serverMAC: [UInt8] = [0x02, 0, 0x5e, 0, 0, 2]
+    var dns: [UInt8] = [UInt8(clientPort >> 8), UInt8(clientPort & 0xFF), query ? 0x01 : 0x81, query ? 0x00 : 0x80, 0, 1, 0, 0, 0, 0, 0, 0]
+    dns += [4] + Array("pump".utf8) + [7] + Array("example".utf8) + [0, 0, 1, 0, 1]
+    let (sourcePort, destinationPort) = query ? (clientPort, UInt16(53)) : (UInt16(53), clientPort)
+    let udpLength = 8 + dns.count
+    let udp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(destinationPort >> 8), UInt8(destinationPort & 0xFF),
+                        UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0] + dns
+    let ipLength = 20 + udp.count
+    var ip: [UInt8] = [0x45, 0, UInt8(ipLength >> 8), UInt8(ipLength & 0xFF), 0, 1, 0, 0, 64, 17, 0, 0]
+    ip += (query ? client + server : server + client)
+    var sum: UInt32 = 0
+    for j in stride(from: 0, to: 20, by: 2) { sum += UInt32(ip[j]) << 8 | UInt32(ip[j + 1]) }
+    while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+    ip[10] = UInt8(~sum >> 8 & 0xFF)
+    ip[11] = UInt8(~sum & 0xFF)
+    return (query ? serverMAC + clientMAC : clientMAC + serverMAC) + [0x08, 0x00] + ip + udp
+}
+
 /// A gratuitous ARP announcement from `mac` for `ip`.
 func gratuitousARP(mac: [UInt8], ip: [UInt8]) -> [UInt8] {
     [UInt8](repeating: 0xFF, count: 6) + mac + [0x08, 0x06] + [0, 1, 0x08, 0, 6, 4, 0, 1] + mac + ip
@@ -187,6 +208,72 @@ struct LiveCaptureTests {
             #expect(seen > 0, "promiscuous \(promiscuous), immediate \(immediate): nothing captured")
         }
         #expect(try !interfaceIsPromiscuous(), "closing the capture leaves the interface as it was")
+    }
+
+    @Test("captures in one fanout group split the traffic by connection: each flow, both ways, reaches one of them")
+    func fanoutSplitsByConnection() async throws {
+        let pair = try #require(VethPair.create(), "cannot create a veth pair")
+        defer { pair.remove() }
+        let group = UInt16(getpid() % 60_000)
+        let members = try (0..<2).map { _ in
+            var options = LiveCaptureOptions(interface: pair.b)
+            options.bpfFilter = "udp"
+            options.fanoutGroup = group
+            return try PcapSource(live: options)
+        }
+        let sinks = [CollectingSink(), CollectingSink()]
+        let runners = (0..<2).map {
+            CaptureRunner(sources: [members[$0]], sensor: SensorIdentity(sensorId: "member-\($0)", site: "lab"), sink: sinks[$0], batchSize: 1)
+        }
+        let running = runners.map { runner in Task { try await runner.run() } }
+        try await Task.sleep(for: .milliseconds(200))
+        // 64 DNS exchanges, each a query from its own client port and the answer back: 128 packets, 64 flows.
+        let flows = 64
+        for i in 0..<flows {
+            #expect(VethPair.send(dnsFrame(query: true, clientPort: UInt16(40_000 + i)), on: pair.a))
+            #expect(VethPair.send(dnsFrame(query: false, clientPort: UInt16(40_000 + i)), on: pair.a))
+        }
+        func dnsCount() -> Int { sinks.map { $0.observations.withLock { $0.filter { $0.kind == .dns }.count } }.reduce(0, +) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while dnsCount() < 2 * flows && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        for runner in runners { runner.stop() }
+        var packets: [Int] = []
+        for task in running { packets.append(try await task.value.packets) }
+
+        #expect(dnsCount() == 2 * flows, "every packet once, in one member or the other")
+        #expect(packets.reduce(0, +) == 2 * flows && packets.allSatisfy { $0 > 0 }, "packets per member: \(packets)")
+        // Each member reports whole flows (both directions counted), and no flow is reported by both.
+        var ports: [Set<Int>] = []
+        for sink in sinks {
+            let observations = sink.observations.withLock { $0 }
+            let flowObservations = observations.compactMap(\.flow)
+            #expect(flowObservations.allSatisfy { $0.packetsOut == 1 && $0.packetsIn == 1 }, "a flow split between members")
+            let flowPorts = Set(flowObservations.map(\.connection.localPort))
+            #expect(flowPorts.count == flowObservations.count)
+            // As many queries and as many answers as flows: the DNS messages went with their flows.
+            let dns = observations.filter { $0.kind == .dns }
+            let (queries, answers) = (dns.filter { $0.source.ip == "10.99.1.1" }.count, dns.filter { $0.source.ip == "10.99.2.2" }.count)
+            #expect(queries == flowPorts.count && answers == flowPorts.count, "\(queries) queries, \(answers) answers, \(flowPorts.count) flows")
+            ports.append(flowPorts)
+        }
+        #expect(ports[0].isDisjoint(with: ports[1]))
+        #expect(ports[0].union(ports[1]) == Set((0..<flows).map { 40_000 + $0 }))
+    }
+
+    @Test("a capture that cannot join a fanout group says so, naming the group and the interface")
+    func fanoutMismatch() throws {
+        let pair = try #require(VethPair.create(), "cannot create a veth pair")
+        defer { pair.remove() }
+        let group = UInt16(getpid() % 60_000)
+        var options = LiveCaptureOptions(interface: pair.b)
+        options.fanoutGroup = group
+        let first = try PcapSource(live: options)
+        // A group lives on one interface: a member on another one is refused by the kernel.
+        var other = LiveCaptureOptions(interface: pair.a)
+        other.fanoutGroup = group
+        let error = #expect(throws: CaptureError.self) { _ = try PcapSource(live: other) }
+        #expect(error?.message.contains("fanout group \(group)") == true && error?.message.contains(pair.a) == true, "\(String(describing: error))")
+        withExtendedLifetime(first) {}
     }
 
     @Test("a missing interface is a one-line error naming it")

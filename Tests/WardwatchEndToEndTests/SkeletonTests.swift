@@ -220,6 +220,7 @@ struct CommandLineErrorTests {
             (["--buffer-size", "64"], "--buffer-size applies to live capture (--interface) only"),
             (["--no-promiscuous"], "--no-promiscuous applies to live capture (--interface) only"),
             (["--immediate"], "--immediate applies to live capture (--interface) only"),
+            (["--fanout-group", "7"], "--fanout-group applies to live capture (--interface) only"),
             (["--stop-timeout", "5"], "--stop-timeout applies to publishing to Kafka (--brokers) only"),
         ]
         for (flags, message) in failures {
@@ -232,6 +233,8 @@ struct CommandLineErrorTests {
         #expect(budgetStatus != 0 && budgetErr.split(separator: "\n").count == 1 && budgetErr.contains("--stream-budget must be 1 to 65536 MiB"))
         let (bufferStatus, _, bufferErr) = try await Child.run(["capture", "--interface", "lo", "--buffer-size", "0", "--output", "-"])
         #expect(bufferStatus != 0 && bufferErr.split(separator: "\n").count == 1 && bufferErr.contains("--buffer-size must be 1 to 2047 MiB"))
+        let (fanoutStatus, _, fanoutErr) = try await Child.run(["capture", "--interface", "lo", "--fanout-group", "65536", "--output", "-"])
+        #expect(fanoutStatus != 0 && fanoutErr.split(separator: "\n").count == 1 && fanoutErr.contains("--fanout-group must be 0 to 65535"))
     }
 
     @Test("a missing capture file")

@@ -121,22 +121,10 @@ public struct AnnouncementFilter: Sendable {
     /// Decides on a decoded announcement: true to emit it. `key` is its packet's raw key.
     mutating func admit(_ observation: Observation, rawKey key: RawKey?, at time: EventTime) -> Bool {
         guard isEnabled else { return true }
-        var content = observation
-        content.time = EventTime(microseconds: 0)
-        if content.kind == .dhcp, var dhcp = content.dhcp {
-            dhcp.transactionId = 0
-            content.dhcp = dhcp
-        }
-        if content.kind == .dhcpv6, var dhcpv6 = content.dhcpv6 {
-            // Retransmissions differ in these two alone (RFC 8415 section 15).
-            dhcpv6.transactionId = 0
-            dhcpv6.elapsedTime = nil
-            content.dhcpv6 = dhcpv6
-        }
         let now = time.microseconds
         var hasher = Hasher()
         hasher.combine(Self.contentSeed)
-        content.hash(into: &hasher)
+        observation.hashAnnouncement(into: &hasher)
         let digest = hasher.finalize()
         let index = emitted.index(forKey: digest)
         if let index {

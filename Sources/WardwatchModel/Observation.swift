@@ -426,3 +426,33 @@ public struct ARPObservation: Codable, Sendable, Hashable {
         self.gratuitous = gratuitous
     }
 }
+
+extension Observation {
+    /// Feeds `hasher` what an announcement says: everything but `time`, and for DHCP and DHCPv6 the fields in which
+    /// retransmissions of one message differ (the transaction id; DHCPv6's elapsed time, RFC 8415 section 15). Two
+    /// observations feed the same values exactly when they are equal once those are set aside. Nothing is copied but a
+    /// DHCP payload.
+    public func hashAnnouncement(into hasher: inout Hasher) {
+        hasher.combine(schemaVersion)
+        hasher.combine(kind)
+        hasher.combine(deviceKey)
+        hasher.combine(sensorId)
+        hasher.combine(site)
+        hasher.combine(vlan)
+        hasher.combine(source)
+        switch payload {
+        case .dhcp(var dhcp):
+            dhcp.transactionId = 0
+            hasher.combine(1 as UInt8)
+            hasher.combine(dhcp)
+        case .dhcpv6(var dhcpv6):
+            dhcpv6.transactionId = 0
+            dhcpv6.elapsedTime = nil
+            hasher.combine(2 as UInt8)
+            hasher.combine(dhcpv6)
+        default:
+            hasher.combine(0 as UInt8)
+            hasher.combine(payload)
+        }
+    }
+}

@@ -97,3 +97,52 @@ struct AnnouncementFilterLimitTests {
         #expect(!r11)
     }
 }
+
+/// What an announcement says, hashed without copying it: equal exactly when the observations are equal but for their
+/// time and DHCP retransmission fields.
+@Suite("Announcement content hash")
+struct AnnouncementHashTests {
+    static func digest(_ o: Observation) -> Int {
+        var hasher = Hasher()
+        o.hashAnnouncement(into: &hasher)
+        return hasher.finalize()
+    }
+
+    @Test("time and DHCP transaction ids are left out; every other field counts")
+    func fields() {
+        let base = AnnouncementFilterTests.announcement(1_000_000, xid: 7)
+        // Observation's stored properties: a new one must be hashed too (then update this count).
+        #expect(Mirror(reflecting: base).children.count == 9)
+        var later = base
+        later.time = EventTime(microseconds: 9_000_000)
+        later.dhcp?.transactionId = 8
+        #expect(Self.digest(later) == Self.digest(base))
+        var changes: [Observation] = []
+        for change in 0..<8 {
+            var o = base
+            switch change {
+            case 0: o.deviceKey = "00:03:b1:5e:21:08"
+            case 1: o.sensorId = "other"
+            case 2: o.site = "other"
+            case 3: o.vlan = 12
+            case 4: o.source.ip = "10.0.0.9"
+            case 5: o.dhcp?.requestedIp = "10.0.0.99"
+            case 6: o.schemaVersion = 2
+            default: o.kind = .dhcpv6
+            }
+            changes.append(o)
+        }
+        for (n, o) in changes.enumerated() { #expect(Self.digest(o) != Self.digest(base), "change \(n)") }
+
+        var v6 = Observation(
+            kind: .dhcpv6, deviceKey: "k", time: EventTime(microseconds: 0), sensorId: "s", site: "x", vlan: nil,
+            source: .init(mac: nil, ip: "fe80::1"))
+        v6.dhcpv6 = DHCPv6Observation(messageType: "solicit", fromClient: true, transactionId: 1, elapsedTime: 0, optionCodes: [1, 8])
+        var retransmitted = v6
+        retransmitted.dhcpv6?.transactionId = 2
+        retransmitted.dhcpv6?.elapsedTime = 300
+        #expect(Self.digest(retransmitted) == Self.digest(v6))
+        retransmitted.dhcpv6?.optionCodes = [1, 8, 6]
+        #expect(Self.digest(retransmitted) != Self.digest(v6))
+    }
+}

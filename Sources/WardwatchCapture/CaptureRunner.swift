@@ -75,7 +75,9 @@ public final class CaptureRunner: Sendable {
         do {
             for source in sources {
                 current.withLock { $0 = source }
-                logger.info("reading", metadata: ["source": "\(source.name)", "link_type": "\(source.linkType)"])
+                var metadata: Logger.Metadata = ["source": "\(source.name)", "link_type": "\(source.linkType)"]
+                if let group = source.fanoutGroup { metadata["fanout_group"] = "\(group)" }
+                logger.info("reading", metadata: metadata)
                 if let failure = try loop.read(source, until: stopRequested) {
                     failures.append(failure)
                     metrics?.recordSourceError()

@@ -45,6 +45,8 @@ public final class PcapSource {
     public let name: String
     public let linkType: LinkType
     public let isLive: Bool
+    /// The packet fanout group a live capture joined, if any.
+    public let fanoutGroup: UInt16?
 
     /// Opens a pcap or pcapng file with microsecond timestamps; with `bpfFilter` (tcpdump syntax, compiled for the
     /// file's link type) only the packets it accepts are read.
@@ -72,6 +74,7 @@ public final class PcapSource {
         self.name = path
         self.linkType = linkType
         self.isLive = false
+        self.fanoutGroup = nil
     }
 
     /// Opens a live interface.
@@ -104,6 +107,7 @@ public final class PcapSource {
         self.name = options.interface
         self.linkType = linkType
         self.isLive = true
+        self.fanoutGroup = options.fanoutGroup
     }
 
     deinit {

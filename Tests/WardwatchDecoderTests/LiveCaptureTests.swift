@@ -221,6 +221,7 @@ struct LiveCaptureTests {
             options.fanoutGroup = group
             return try PcapSource(live: options)
         }
+        #expect(members.allSatisfy { $0.fanoutGroup == group })
         let sinks = [CollectingSink(), CollectingSink()]
         let runners = (0..<2).map {
             CaptureRunner(sources: [members[$0]], sensor: SensorIdentity(sensorId: "member-\($0)", site: "lab"), sink: sinks[$0], batchSize: 1)

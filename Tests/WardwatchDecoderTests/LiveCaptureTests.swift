@@ -73,9 +73,17 @@ struct VethPair {
     }
 }
 
-/// A DNS query for an A record from 10.99.1.1:`clientPort` to 10.99.2.2:53, or its answer back (no records).
-func dnsFrame(query: Bool, clientPort: UInt16) -> [UInt8] {
-    let client: [UInt8] = [10, 99, 1, 1], server: [UInt8] = [10, 99, 2, 2]
+/// How a test DNS exchange is carried: IPv4, IPv4 in an 802.1Q tag, or IPv6.
+enum TestCarriage: CaseIterable {
+    case ipv4, vlan, ipv6
+
+    var clientIP: String { self == .ipv6 ? "fd00::1:1" : "10.99.1.1" }
+    var serverIP: String { self == .ipv6 ? "fd00::2:2" : "10.99.2.2" }
+}
+
+/// A DNS query for an A record from the client (10.99.1.1 or fd00::1:1) at `clientPort` to the server (10.99.2.2 or
+/// fd00::2:2) at port 53, or its answer back (no records).
+func dnsFrame(query: Bool, clientPort: UInt16, carriage: TestCarriage = .ipv4) -> [UInt8] {
     let clientMAC: [UInt8] = [0x02, 0, 0x5e, 0, 0, 1], serverMAC: [UInt8] = [0x02, 0, 0x5e, 0, 0, 2]
     var dns: [UInt8] = [UInt8(clientPort >> 8), UInt8(clientPort & 0xFF), query ? 0x01 : 0x81, query ? 0x00 : 0x80, 0, 1, 0, 0, 0, 0, 0, 0]
     dns += [4] + Array("pump".utf8) + [7] + Array("example".utf8) + [0, 0, 1, 0, 1]
@@ -83,6 +91,14 @@ func dnsFrame(query: Bool, clientPort: UInt16) -> [UInt8] {
     let udpLength = 8 + dns.count
     let udp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF), UInt8(destinationPort >> 8), UInt8(destinationPort & 0xFF),
                         UInt8(udpLength >> 8), UInt8(udpLength & 0xFF), 0, 0] + dns
+    let ethernet = query ? serverMAC + clientMAC : clientMAC + serverMAC
+    if carriage == .ipv6 {
+        let client: [UInt8] = [0xFD] + [UInt8](repeating: 0, count: 11) + [0, 1, 0, 1]
+        let server: [UInt8] = [0xFD] + [UInt8](repeating: 0, count: 11) + [0, 2, 0, 2]
+        let ip: [UInt8] = [0x60, 0, 0, 0, UInt8(udp.count >> 8), UInt8(udp.count & 0xFF), 17, 64] + (query ? client + server : server + client)
+        return ethernet + [0x86, 0xDD] + ip + udp
+    }
+    let client: [UInt8] = [10, 99, 1, 1], server: [UInt8] = [10, 99, 2, 2]
     let ipLength = 20 + udp.count
     var ip: [UInt8] = [0x45, 0, UInt8(ipLength >> 8), UInt8(ipLength & 0xFF), 0, 1, 0, 0, 64, 17, 0, 0]
     ip += (query ? client + server : server + client)
@@ -91,7 +107,8 @@ func dnsFrame(query: Bool, clientPort: UInt16) -> [UInt8] {
     while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
     ip[10] = UInt8(~sum >> 8 & 0xFF)
     ip[11] = UInt8(~sum & 0xFF)
-    return (query ? serverMAC + clientMAC : clientMAC + serverMAC) + [0x08, 0x00] + ip + udp
+    let tag: [UInt8] = carriage == .vlan ? [0x81, 0x00, 0, 20] : []
+    return ethernet + tag + [0x08, 0x00] + ip + udp
 }
 
 /// A gratuitous ARP announcement from `mac` for `ip`.
@@ -217,7 +234,7 @@ struct LiveCaptureTests {
         let group = UInt16(getpid() % 60_000)
         let members = try (0..<2).map { _ in
             var options = LiveCaptureOptions(interface: pair.b)
-            options.bpfFilter = "udp"
+            options.bpfFilter = "udp or (vlan and udp)"
             options.fanoutGroup = group
             return try PcapSource(live: options)
         }
@@ -228,11 +245,15 @@ struct LiveCaptureTests {
         }
         let running = runners.map { runner in Task { try await runner.run() } }
         try await Task.sleep(for: .milliseconds(200))
-        // 64 DNS exchanges, each a query from its own client port and the answer back: 128 packets, 64 flows.
-        let flows = 64
-        for i in 0..<flows {
-            #expect(VethPair.send(dnsFrame(query: true, clientPort: UInt16(40_000 + i)), on: pair.a))
-            #expect(VethPair.send(dnsFrame(query: false, clientPort: UInt16(40_000 + i)), on: pair.a))
+        // 32 DNS exchanges of each carriage (IPv4, IPv4 tagged for VLAN 20, IPv6), each a query from its own client
+        // port and the answer back: 192 packets, 96 flows.
+        let perCarriage = 32
+        let flows = perCarriage * TestCarriage.allCases.count
+        for carriage in TestCarriage.allCases {
+            for i in 0..<perCarriage {
+                #expect(VethPair.send(dnsFrame(query: true, clientPort: UInt16(40_000 + i), carriage: carriage), on: pair.a))
+                #expect(VethPair.send(dnsFrame(query: false, clientPort: UInt16(40_000 + i), carriage: carriage), on: pair.a))
+            }
         }
         func dnsCount() -> Int { sinks.map { $0.observations.withLock { $0.filter { $0.kind == .dns }.count } }.reduce(0, +) }
         let deadline = ContinuousClock.now + .seconds(10)
@@ -242,23 +263,33 @@ struct LiveCaptureTests {
         for task in running { packets.append(try await task.value.packets) }
 
         #expect(dnsCount() == 2 * flows, "every packet once, in one member or the other")
-        #expect(packets.reduce(0, +) == 2 * flows && packets.allSatisfy { $0 > 0 }, "packets per member: \(packets)")
-        // Each member reports whole flows (both directions counted), and no flow is reported by both.
-        var ports: [Set<Int>] = []
+        #expect(packets.reduce(0, +) == 2 * flows, "packets per member: \(packets)")
+        // Each member reports whole flows (both directions counted), no flow is reported by both, and each carriage's
+        // flows are shared between the members (the kernel hashes past the VLAN tag and on IPv6 ports too).
+        struct FlowID: Hashable { var ip: String, port: Int, vlan: Int? }
+        var owned: [Set<FlowID>] = []
         for sink in sinks {
             let observations = sink.observations.withLock { $0 }
-            let flowObservations = observations.compactMap(\.flow)
-            #expect(flowObservations.allSatisfy { $0.packetsOut == 1 && $0.packetsIn == 1 }, "a flow split between members")
-            let flowPorts = Set(flowObservations.map(\.connection.localPort))
-            #expect(flowPorts.count == flowObservations.count)
+            let flowObservations = observations.filter { $0.kind == .flow }
+            #expect(flowObservations.allSatisfy { $0.flow!.packetsOut == 1 && $0.flow!.packetsIn == 1 }, "a flow split between members")
+            let ids = Set(flowObservations.map { FlowID(ip: $0.flow!.connection.localIp, port: $0.flow!.connection.localPort, vlan: $0.vlan) })
+            #expect(ids.count == flowObservations.count)
             // As many queries and as many answers as flows: the DNS messages went with their flows.
             let dns = observations.filter { $0.kind == .dns }
-            let (queries, answers) = (dns.filter { $0.source.ip == "10.99.1.1" }.count, dns.filter { $0.source.ip == "10.99.2.2" }.count)
-            #expect(queries == flowPorts.count && answers == flowPorts.count, "\(queries) queries, \(answers) answers, \(flowPorts.count) flows")
-            ports.append(flowPorts)
+            let clients = Set(TestCarriage.allCases.map(\.clientIP)), servers = Set(TestCarriage.allCases.map(\.serverIP))
+            let (queries, answers) = (dns.filter { clients.contains($0.source.ip ?? "") }.count, dns.filter { servers.contains($0.source.ip ?? "") }.count)
+            #expect(queries == ids.count && answers == ids.count, "\(queries) queries, \(answers) answers, \(ids.count) flows")
+            owned.append(ids)
         }
-        #expect(ports[0].isDisjoint(with: ports[1]))
-        #expect(ports[0].union(ports[1]) == Set((0..<flows).map { 40_000 + $0 }))
+        #expect(owned[0].isDisjoint(with: owned[1]))
+        let expected = Set(TestCarriage.allCases.flatMap { carriage in
+            (0..<perCarriage).map { FlowID(ip: carriage.clientIP, port: 40_000 + $0, vlan: carriage == .vlan ? 20 : nil) }
+        })
+        #expect(owned[0].union(owned[1]) == expected)
+        for carriage in TestCarriage.allCases {
+            let shares = owned.map { ids in ids.filter { $0.ip == carriage.clientIP && ($0.vlan != nil) == (carriage == .vlan) }.count }
+            #expect(shares.allSatisfy { $0 > 0 }, "\(carriage) flows per member: \(shares)")
+        }
     }
 
     @Test("a capture that cannot join a fanout group says so, naming the group and the interface")

@@ -178,14 +178,16 @@ struct CaptureBench: AsyncParsableCommand {
                 _ = try runMeasured(wardwatch, ["capture", "--pcap", capture, "--output", ".build/bench/observations.jsonl", "--log-level", "error"])
                 observations = countLines(".build/bench/observations.jsonl")
             }
+            // wardwatch and p0f one after the other, so that their ratio in a run is measured at one moment of a
+            // shared, noisy machine; tshark (tens of seconds) after them.
             ours.append(try runMeasured(wardwatch, ["capture", "--pcap", capture, "--output", "-", "--log-level", "error"]))
+            p0f.append(try runMeasured("/usr/sbin/p0f", ["-r", capture]))
             tshark.append(try runMeasured("/usr/bin/tshark", [
                 "-n", "-r", capture, "-T", "fields", "-e", "eth.src", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.srcport",
                 "-e", "tcp.dstport", "-e", "tcp.flags", "-e", "dhcp.option.hostname", "-e", "dhcp.option.request_list_item",
                 "-e", "dns.qry.name", "-e", "tls.handshake.extensions_server_name", "-e", "http.user_agent",
                 "-e", "lldp.tlv.system.name", "-e", "cdp.deviceid",
             ]))
-            p0f.append(try runMeasured("/usr/sbin/p0f", ["-r", capture]))
             print(String(format: "run %d: floor %.2f s, wardwatch %.2f s (cpu %.2f s), tshark %.2f s (cpu %.2f s), p0f %.2f s (cpu %.2f s)", run,
                          floor.last!, ours.last!.wall, ours.last!.cpu, tshark.last!.wall, tshark.last!.cpu, p0f.last!.wall, p0f.last!.cpu))
         }
@@ -202,6 +204,10 @@ struct CaptureBench: AsyncParsableCommand {
                      rate(tshark.map(\.cpu)), oursWall / rate(tshark.map(\.wall)), oursCPU / rate(tshark.map(\.cpu))))
         print(String(format: "p0f -r            %14.0f  %14.0f   %5.2f x p0f;    %5.2f x               >= 2 x", rate(p0f.map(\.wall)),
                      rate(p0f.map(\.cpu)), oursWall / rate(p0f.map(\.wall)), oursCPU / rate(p0f.map(\.cpu))))
+        let pairRatios = zip(ours, p0f).map { $1.cpu / $0.cpu }
+        print("wardwatch against p0f within each run, per CPU second: "
+            + pairRatios.map { String(format: "%.2f", $0) }.joined(separator: ", ")
+            + String(format: "; median %.2f x", median(pairRatios)))
         print("\n(the libpcap loop runs in this process: its CPU time is taken as its wall time)")
         var own = rusage()
         getrusage(RUSAGE_SELF.rawValue, &own)

@@ -95,13 +95,14 @@ public final class PcapSource {
             pcap_close(handle)
             throw CaptureError("cannot capture on interface \(options.interface): \(detail)")
         }
+        // Joined first: until then the socket gets every packet, not its share.
+        if let group = options.fanoutGroup { try Self.joinFanout(group, handle: handle, interface: options.interface) }
         if let filter = options.bpfFilter { try Self.apply(filter, to: handle, naming: options.interface) }
         let dlt = pcap_datalink(handle)
         guard let linkType = LinkType(rawValue: dlt) else {
             pcap_close(handle)
             throw CaptureError("interface \(options.interface) has link type \(dlt), which Wardwatch does not decode")
         }
-        if let group = options.fanoutGroup { try Self.joinFanout(group, handle: handle, interface: options.interface) }
         self.handle = handle
         self.stream = nil
         self.name = options.interface

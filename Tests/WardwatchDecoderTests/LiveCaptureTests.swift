@@ -234,7 +234,8 @@ struct LiveCaptureTests {
         let group = UInt16(getpid() % 60_000)
         let members = try (0..<2).map { _ in
             var options = LiveCaptureOptions(interface: pair.b)
-            options.bpfFilter = "udp or (vlan and udp)"
+            // The test's own traffic only: a host can send mDNS or LLMNR on a new link.
+            options.bpfFilter = "udp port 53 or (vlan and udp port 53)"
             options.fanoutGroup = group
             return try PcapSource(live: options)
         }

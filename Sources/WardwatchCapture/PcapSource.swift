@@ -19,8 +19,12 @@ public struct LiveCaptureOptions: Sendable {
     public var snapLength: Int32 = 65535
     /// The kernel's ring buffer: what absorbs a burst while the reader is busy.
     public var bufferSizeBytes: Int32 = 16 << 20
-    /// Hand each packet over as it arrives; when false the kernel delivers blocks (at most the 100 ms read timeout late).
-    public var immediateMode = true
+    /// Hand each packet over as it arrives. Off by default: the kernel then fills blocks of packets back to back
+    /// (at most the 100 ms read timeout late), where in immediate mode libpcap gives each packet a ring slot sized for
+    /// the snap length. With the 65,535-byte snap length a 16 MiB buffer then holds about 255 packets of 1,400 bytes
+    /// instead of about 11,000 (measured on a veth pair), so a burst while the reader is busy is dropped 40 times
+    /// sooner. A sensor publishes in batches anyway; immediate mode is for watching a quiet link by hand.
+    public var immediateMode = false
     /// A BPF filter in tcpdump syntax.
     public var bpfFilter: String?
     /// A Linux packet fanout group to join (0 to 65535): the kernel splits the interface's traffic among the captures

@@ -19,6 +19,18 @@ final class CollectingSink: ObservationSink {
     func finish() async throws {}
 }
 
+/// A sink whose publishing waits until `release()` (a slow Kafka cluster), keeping what it is given.
+final class HeldSink: ObservationSink {
+    private let released = Atomic<Bool>(false)
+    let published = Atomic<Int>(0)
+    func release() { released.store(true, ordering: .releasing) }
+    func publish(_ batch: borrowing ObservationBatch) async throws {
+        while !released.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(10)) }
+        published.add(batch.count, ordering: .relaxed)
+    }
+    func finish() async throws {}
+}
+
 /// A veth pair made for one test and removed after it.
 struct VethPair {
     let a: String
@@ -54,9 +66,13 @@ struct VethPair {
     }
 
     /// Sends a raw Ethernet frame out of `interface` through an AF_PACKET socket.
-    static func send(_ frame: [UInt8], on interface: String) -> Bool {
+    static func send(_ frame: [UInt8], on interface: String) -> Bool { send([frame], on: interface) == 1 }
+
+    /// Sends raw Ethernet frames out of `interface` through one AF_PACKET socket (closing one waits for the kernel's
+    /// network readers, about 10 ms); returns how many were sent whole.
+    static func send(_ frames: [[UInt8]], on interface: String) -> Int {
         let fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return 0 }
         defer { close(fd) }
         // struct sockaddr_ll (linux/if_packet.h), which Swift's Glibc module does not import: family, protocol,
         // ifindex, hatype, pkttype, halen, addr[8]; 20 bytes in host order but the protocol.
@@ -64,12 +80,14 @@ struct VethPair {
         withUnsafeBytes(of: UInt16(AF_PACKET)) { address.replaceSubrange(0..<2, with: $0) }
         withUnsafeBytes(of: Int32(if_nametoindex(interface))) { address.replaceSubrange(4..<8, with: $0) }
         address[11] = 6
-        let sent = frame.withUnsafeBytes { bytes in
-            address.withUnsafeBytes { raw in
-                sendto(fd, bytes.baseAddress, bytes.count, 0, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), 20)
+        return frames.filter { frame in
+            let sent = frame.withUnsafeBytes { bytes in
+                address.withUnsafeBytes { raw in
+                    sendto(fd, bytes.baseAddress, bytes.count, 0, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), 20)
+                }
             }
-        }
-        return sent == frame.count
+            return sent == frame.count
+        }.count
     }
 }
 
@@ -307,6 +325,46 @@ struct LiveCaptureTests {
         let error = #expect(throws: CaptureError.self) { _ = try PcapSource(live: other) }
         #expect(error?.message.contains("fanout group \(group)") == true && error?.message.contains(pair.a) == true, "\(String(describing: error))")
         withExtendedLifetime(first) {}
+    }
+
+    @Test("the capture buffer takes effect: a small one drops while the reader waits on a slow sink, the default does not, immediate mode holds far fewer packets, and drops are exported")
+    func bufferSizeTakesEffect() async throws {
+        let pair = try #require(VethPair.create(), "cannot create a veth pair")
+        defer { pair.remove() }
+        // Two DNS queries fill the reader's one batch in flight and the next, then the sink holds the reader while
+        // 3,000 UDP frames of 1,400 bytes (4.2 MB) arrive; a third query lands among them.
+        let filler = [UInt8](repeating: 0x02, count: 12) + [0x08, 0x00] + [0x45, 0, 0x05, 0x5A, 0, 1, 0, 0, 64, 17, 0, 0]
+            + [10, 99, 3, 3, 10, 99, 4, 4] + [0x9C, 0x40, 0, 9, 0x05, 0x46, 0, 0] + [UInt8](repeating: 0, count: 1_358)
+        let sent = 3_003
+        func held(bufferMiB: Int32?, immediate: Bool?) async throws -> (dropped: Double, packets: Int) {
+            var options = LiveCaptureOptions(interface: pair.b)
+            options.bpfFilter = "udp"
+            if let bufferMiB { options.bufferSizeBytes = bufferMiB << 20 }
+            if let immediate { options.immediateMode = immediate }
+            let source = try PcapSource(live: options)
+            let sink = HeldSink()
+            let metrics = TestMetrics()
+            let runner = CaptureRunner(
+                sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 1,
+                announcementRefresh: 0, metricsFactory: metrics)
+            let running = Task { try await runner.run() }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(VethPair.send([UInt16(40_001), 40_002, 40_003].map { dnsFrame(query: true, clientPort: $0) }, on: pair.a) == 3)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(VethPair.send(Array(repeating: filler, count: sent - 3), on: pair.a) == sent - 3)
+            sink.release()
+            try await Task.sleep(for: .milliseconds(500))
+            runner.stop()
+            let counters = try await running.value
+            let dropped = try #require(try metrics.expectGauge("wardwatch_capture_kernel_dropped").lastValue)
+            return (dropped, counters.packets)
+        }
+        let defaults = try await held(bufferMiB: nil, immediate: nil)
+        #expect(defaults.dropped == 0 && defaults.packets == sent, "16 MiB, not immediate (the defaults): \(defaults)")
+        let small = try await held(bufferMiB: 1, immediate: nil)
+        #expect(small.dropped > 0 && small.packets + Int(small.dropped) == sent, "1 MiB: \(small)")
+        let immediate = try await held(bufferMiB: nil, immediate: true)
+        #expect(immediate.dropped > 0 && immediate.packets + Int(immediate.dropped) == sent, "16 MiB, immediate: \(immediate)")
     }
 
     @Test("a missing interface is a one-line error naming it")

@@ -115,7 +115,7 @@ public struct AnnouncementFilter: Sendable {
         // In place: reading the entry through the getter would copy (retain) its bytes.
         func check(_ entry: inout RawEntry) -> Int64? { entry.matches(key) ? entry.emittedAt : nil }
         guard let last = check(&raw.values[index]) else { return false }
-        return isFresh(last, at: time)
+        return isFresh(last, now: time.microseconds)
     }
 
     /// Decides on a decoded announcement: true to emit it. `key` is its packet's raw key.
@@ -129,7 +129,7 @@ public struct AnnouncementFilter: Sendable {
         let index = emitted.index(forKey: digest)
         if let index {
             let last = emitted.values[index]
-            if isFresh(last, at: time) {
+            if isFresh(last, now: now) {
                 remember(key, emittedAt: last, now: now)
                 return false
             }
@@ -144,8 +144,6 @@ public struct AnnouncementFilter: Sendable {
         remember(key, emittedAt: now, now: now)
         return true
     }
-
-    private func isFresh(_ last: Int64, at time: EventTime) -> Bool { isFresh(last, now: time.microseconds) }
 
     private mutating func remember(_ key: RawKey?, emittedAt: Int64, now: Int64) {
         guard let key else { return }

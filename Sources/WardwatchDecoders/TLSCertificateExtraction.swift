@@ -45,7 +45,7 @@ public struct TLSServerFlight: Equatable, Sendable {
     /// True when more of the stream cannot add anything: the chain is here, the server chose TLS 1.3 (its chain is
     /// encrypted), the flight ended without one (resumption, anonymous or PSK suites), the plaintext ended, or an
     /// error. False means: advance again with more of the stream.
-    public var isComplete: Bool
+    public var isComplete = false
     private var reassembler: TLSHandshakeReassembler
     /// Messages read so far.
     private var messageCount = 0
@@ -53,11 +53,6 @@ public struct TLSServerFlight: Equatable, Sendable {
     private var rejected = false
 
     public init(maxMessageLength: Int = 1 << 17) {
-        helloRetryRequest = nil
-        serverHello = nil
-        certificate = nil
-        error = nil
-        isComplete = false
         reassembler = TLSHandshakeReassembler(maxMessageLength: maxMessageLength)
     }
 

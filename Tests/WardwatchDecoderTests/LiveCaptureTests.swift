@@ -327,12 +327,14 @@ struct LiveCaptureTests {
     func bufferSizeTakesEffect() async throws {
         let pair = try #require(VethPair.create(), "cannot create a veth pair")
         defer { pair.remove() }
-        // Two DNS queries fill the reader's one batch in flight and the next, then the sink holds the reader while
-        // 3,000 UDP frames of 1,400 bytes (4.2 MB) arrive; a third query lands among them.
+        // Two DNS queries fill the reader's one batch in flight and the next, then the sink holds the reader while a
+        // third query and 3,000 UDP frames of 1,400 bytes (4.2 MB) arrive. Once the sink lets go, a DNS query is sent
+        // every 100 ms until one is published: the ring hands packets over in order, so the reader has then read
+        // everything the ring kept of the burst (a fixed wait failed on a loaded machine).
         let filler = [UInt8](repeating: 0x02, count: 12) + [0x08, 0x00] + [0x45, 0, 0x05, 0x5A, 0, 1, 0, 0, 64, 17, 0, 0]
             + [10, 99, 3, 3, 10, 99, 4, 4] + [0x9C, 0x40, 0, 9, 0x05, 0x46, 0, 0] + [UInt8](repeating: 0, count: 1_358)
-        let sent = 3_003
-        func held(bufferMiB: Int32?, immediate: Bool?) async throws -> (dropped: Double, packets: Int) {
+        let burst = 3_003
+        func held(bufferMiB: Int32?, immediate: Bool?) async throws -> (dropped: Double, packets: Int, sent: Int) {
             var options = LiveCaptureOptions(interface: pair.b)
             options.bpfFilter = "udp"
             if let bufferMiB { options.bufferSizeBytes = bufferMiB << 20 }
@@ -347,20 +349,26 @@ struct LiveCaptureTests {
             try await Task.sleep(for: .milliseconds(200))
             #expect(VethPair.send([UInt16(40_001), 40_002, 40_003].map { dnsFrame(query: true, clientPort: $0) }, on: pair.a) == 3)
             try await Task.sleep(for: .milliseconds(300))
-            #expect(VethPair.send(Array(repeating: filler, count: sent - 3), on: pair.a) == sent - 3)
+            #expect(VethPair.send(Array(repeating: filler, count: burst - 3), on: pair.a) == burst - 3)
             sink.release()
-            try await Task.sleep(for: .milliseconds(500))
+            var markers = 0
+            let deadline = ContinuousClock.now + .seconds(30)
+            while sink.published.load(ordering: .relaxed) < 4 && ContinuousClock.now < deadline {
+                markers += VethPair.send([dnsFrame(query: true, clientPort: UInt16(41_000 + markers))], on: pair.a)
+                try await Task.sleep(for: .milliseconds(100))
+            }
             runner.stop()
             let counters = try await running.value
+            #expect(sink.published.load(ordering: .relaxed) >= 4, "no query published after the burst")
             let dropped = try #require(try metrics.expectGauge("wardwatch_capture_kernel_dropped").lastValue)
-            return (dropped, counters.packets)
+            return (dropped, counters.packets, burst + markers)
         }
         let defaults = try await held(bufferMiB: nil, immediate: nil)
-        #expect(defaults.dropped == 0 && defaults.packets == sent, "16 MiB, not immediate (the defaults): \(defaults)")
+        #expect(defaults.dropped == 0 && defaults.packets == defaults.sent, "16 MiB, not immediate (the defaults): \(defaults)")
         let small = try await held(bufferMiB: 1, immediate: nil)
-        #expect(small.dropped > 0 && small.packets + Int(small.dropped) == sent, "1 MiB: \(small)")
+        #expect(small.dropped > 0 && small.packets + Int(small.dropped) == small.sent, "1 MiB: \(small)")
         let immediate = try await held(bufferMiB: nil, immediate: true)
-        #expect(immediate.dropped > 0 && immediate.packets + Int(immediate.dropped) == sent, "16 MiB, immediate: \(immediate)")
+        #expect(immediate.dropped > 0 && immediate.packets + Int(immediate.dropped) == immediate.sent, "16 MiB, immediate: \(immediate)")
     }
 
     @Test("a missing interface is a one-line error naming it")

@@ -144,7 +144,7 @@ public struct FlowSummary: Sendable, Equatable {
 /// Flows keyed by 5-tuple in both directions, timed out in packet time, bounded in memory. A value type: the
 /// capture thread owns it; it never reads the wall clock.
 ///
-/// Entries live in a dense array of slots, found through a key-to-slot dictionary, and linked in the order their last
+/// Entries live in a dense array of slots, found through a key-to-slot index (`FlowIndex`), and linked in the order their last
 /// packet arrived. A full table therefore lets go of the flow whose last packet arrived longest ago at once: a port
 /// scan or a flood of new flows costs the same per packet as any other traffic (a scan of the whole table for each new
 /// flow made a 300,000-SYN scan take more than five minutes). Arrival order is packet-time order except where packet
@@ -193,7 +193,7 @@ public struct FlowTable: Sendable {
 
     public let configuration: Configuration
     private var slots: [Slot] = []
-    private var slotOf: [FlowKey: Int] = [:]
+    private var index = FlowIndex()
     /// The ends of the arrival order: the flow whose last packet came first, and the one whose came last.
     private var oldest = -1
     private var newest = -1
@@ -231,7 +231,8 @@ public struct FlowTable: Sendable {
             source: packet.source, destination: packet.destination, transport: packet.transport, vlan: packet.vlan,
             sourceMAC: packet.sourceMAC)
         let slot: Int
-        if let found = slotOf[key] {
+        let hash = index.hash(key)
+        if let found = index.find(hash: hash, matches: { slots[$0].key == key })?.slot {
             slots[found].entry.account(packet, fromLower: fromLower)  // in place: one lookup
             makeNewest(found)
             slot = found
@@ -247,10 +248,15 @@ public struct FlowTable: Sendable {
             slots.append(Slot(key: key, entry: entry, older: newest, newer: -1))
             if newest >= 0 { slots[newest].newer = slot } else { oldest = slot }
             newest = slot
-            slotOf[key] = slot
+            index.insert(hash: hash, slot: slot) { slots[$0].key }
         }
         // A sweep may report this flow or move it to another slot.
-        return (key, sweep(now: packet.time, into: &output, streams: &streams) ? slotOf[key] : slot)
+        return (key, sweep(now: packet.time, into: &output, streams: &streams) ? self.slot(of: key) : slot)
+    }
+
+    /// The slot of `key`'s entry, if the table has one.
+    private func slot(of key: FlowKey) -> Int? {
+        index.find(hash: index.hash(key), matches: { slots[$0].key == key })?.slot
     }
 
     /// Moves a slot to the newest end of the arrival order.
@@ -305,7 +311,8 @@ public struct FlowTable: Sendable {
 
     /// Removes an entry, reporting its summary (with `reason`) and its analyzer. The last slot moves into its place.
     private mutating func report(_ key: FlowKey, reason: FlowSummary.EndReason, into output: inout [Reported]) {
-        let slot = slotOf.removeValue(forKey: key)!
+        let (bucket, slot) = index.find(hash: index.hash(key), matches: { slots[$0].key == key })!
+        index.remove(at: bucket)
         unlink(slot)
         let last = slots.count - 1
         if slot != last {
@@ -313,7 +320,7 @@ public struct FlowTable: Sendable {
             let (older, newer) = (slots[slot].older, slots[slot].newer)
             if older >= 0 { slots[older].newer = slot } else { oldest = slot }
             if newer >= 0 { slots[newer].older = slot } else { newest = slot }
-            slotOf[slots[slot].key] = slot
+            index.move(hash: index.hash(slots[slot].key), from: last, to: slot)
         }
         let entry = slots.removeLast().entry
         var summary = entry.summary
@@ -324,8 +331,8 @@ public struct FlowTable: Sendable {
 
     /// Notes an application protocol a decoder recognised in the flow.
     public mutating func tag(_ key: FlowKey, application: String) {
-        guard let index = slotOf[key] else { return }
-        tag(at: index, application: application)
+        guard let slot = slot(of: key) else { return }
+        tag(at: slot, application: application)
     }
 
     /// Reports flows idle or active for too long, at most once per sweep interval of packet time. While `streams` is
@@ -380,8 +387,8 @@ public struct FlowTable: Sendable {
 
     /// Reports every flow still open, with its analyzer, in a fixed order.
     mutating func flushAll(reporting output: inout [Reported]) {
-        for key in slotOf.keys.sorted(by: Self.order) {
-            report(key, reason: slots[slotOf[key]!].entry.closed ? .closed : .end, into: &output)
+        for key in slots.map(\.key).sorted(by: Self.order) {
+            report(key, reason: slots[slot(of: key)!].entry.closed ? .closed : .end, into: &output)
         }
     }
 

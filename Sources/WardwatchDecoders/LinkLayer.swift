@@ -17,13 +17,51 @@ public enum LinkType: Int32, Sendable {
 public struct LinkFrame {
     public var source: MACAddress?
     public var destination: MACAddress?
-    /// 802.1Q / 802.1ad VLAN ids, outermost first.
-    public var vlans: [UInt16] = []
+    /// The VLAN ids, 16 bits each, outermost in the low bits (held inline: a frame makes no allocation and needs no
+    /// reference counting on the per-packet path).
+    private var tags: (UInt64, UInt64) = (0, 0)
+    /// How many VLAN tags the frame had (at most `maxVLANs`).
+    public private(set) var vlanCount = 0
     public var etherType: UInt16
     public var payload: UnsafeRawBufferPointer
 
+    /// Tags peeled at most, against crafted frames.
+    public static let maxVLANs = 8
+
+    init(
+        source: MACAddress? = nil, destination: MACAddress? = nil, etherType: UInt16, payload: UnsafeRawBufferPointer
+    ) {
+        self.source = source
+        self.destination = destination
+        self.etherType = etherType
+        self.payload = payload
+    }
+
+    /// The `i`th VLAN id from the outside.
+    private func vlan(_ i: Int) -> UInt16 {
+        UInt16(truncatingIfNeeded: (i < 4 ? tags.0 : tags.1) >> (16 * UInt64(i & 3)))
+    }
+
+    /// Adds an inner VLAN id (the caller keeps to `maxVLANs`).
+    mutating func appendVLAN(_ id: UInt16) {
+        let shift = 16 * UInt64(vlanCount & 3)
+        if vlanCount < 4 { tags.0 |= UInt64(id) << shift } else { tags.1 |= UInt64(id) << shift }
+        vlanCount += 1
+    }
+
+    /// 802.1Q / 802.1ad VLAN ids, outermost first.
+    public var vlans: [UInt16] { (0..<vlanCount).map(vlan) }
+
     /// The innermost VLAN id, nil when untagged (priority-only tags with id 0 count as untagged).
-    public var innermostVLAN: UInt16? { vlans.last(where: { $0 != 0 }) }
+    public var innermostVLAN: UInt16? {
+        var i = vlanCount - 1
+        while i >= 0 {
+            let id = vlan(i)
+            if id != 0 { return id }
+            i -= 1
+        }
+        return nil
+    }
 }
 
 public enum EtherType {
@@ -80,15 +118,15 @@ public enum LinkDecoder {
         return decodeVLANs(LinkFrame(source: source, destination: destination, etherType: etherType, payload: payload))
     }
 
-    /// Peels 802.1Q and 802.1ad tags (at most 8, against crafted frames).
+    /// Peels 802.1Q and 802.1ad tags (at most `LinkFrame.maxVLANs`).
     static func decodeVLANs(_ frame: LinkFrame) -> LinkFrame? {
         var frame = frame
         var depth = 0
         while frame.etherType == EtherType.vlan || frame.etherType == EtherType.qinq || frame.etherType == EtherType.qinqOld {
-            guard depth < 8, let tci = frame.payload.readUInt16(at: 0), let inner = frame.payload.readUInt16(at: 2),
-                let rest = frame.payload.slice(4, frame.payload.count - 4)
+            guard depth < LinkFrame.maxVLANs, let tci = frame.payload.readUInt16(at: 0),
+                let inner = frame.payload.readUInt16(at: 2), let rest = frame.payload.slice(4, frame.payload.count - 4)
             else { return nil }
-            frame.vlans.append(tci & 0x0FFF)
+            frame.appendVLAN(tci & 0x0FFF)
             frame.etherType = inner
             frame.payload = rest
             depth += 1

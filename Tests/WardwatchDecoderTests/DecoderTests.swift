@@ -118,6 +118,17 @@ struct DecoderTests {
         #expect(decoded?.2 == 20)
         let priority: [UInt8] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x81, 0x00, 0xA0, 0x00, 0x08, 0x00]
         #expect(priority.withUnsafeBytes { LinkDecoder.decode($0, linkType: .ethernet)?.innermostVLAN } == nil)
+        // Eight stacked tags (ids 4095, 1, 2, ..., 6, then a priority-only tag) are all kept; a ninth is refused.
+        func stacked(_ ids: [UInt16]) -> [UInt8] {
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] + ids.flatMap { [0x81, 0x00, UInt8($0 >> 8) | 0xE0, UInt8($0 & 0xFF)] }
+                + [0x08, 0x06] + [UInt8](repeating: 0, count: 28)
+        }
+        let eight: [UInt16] = [4095, 1, 2, 3, 4, 5, 6, 0]
+        let deep = stacked(eight).withUnsafeBytes { LinkDecoder.decode($0, linkType: .ethernet).map { ($0.vlans, $0.innermostVLAN, $0.etherType) } }
+        #expect(deep?.0 == eight)
+        #expect(deep?.1 == 6)
+        #expect(deep?.2 == EtherType.arp)
+        #expect(stacked(eight + [7]).withUnsafeBytes { LinkDecoder.decode($0, linkType: .ethernet) } == nil)
     }
 
     @Test("Cisco HDLC: address, control and protocol; other address bytes and short frames refused")

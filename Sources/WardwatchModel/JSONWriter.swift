@@ -197,9 +197,7 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
                 cachedSecond = .min
             }
         }
-        padded(micros, 6)
-        bytes.append(UInt8(ascii: "Z"))
-        bytes.append(UInt8(ascii: "\""))
+        appendMicroseconds(micros)
         needsComma = true
     }
 
@@ -269,6 +267,24 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 
     /// "00" to "99", back to back.
     private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    /// The six digits of `micros` (0 to 999,999), then `Z"`: eight bytes in one store, three pairs from the table.
+    @inline(__always)
+    private mutating func appendMicroseconds(_ micros: Int64) {
+        let pairs = Self.digitPairs.utf8Start
+        let value = Int(truncatingIfNeeded: micros)
+        let (high, rest) = value.quotientAndRemainder(dividingBy: 10_000)
+        let (middle, low) = rest.quotientAndRemainder(dividingBy: 100)
+        bytes.appendInPlace(maxLength: 8) { target in
+            for (i, pair) in [high, middle, low].enumerated() {
+                target[2 * i] = pairs[2 * pair]
+                target[2 * i + 1] = pairs[2 * pair + 1]
+            }
+            target[6] = UInt8(ascii: "Z")
+            target[7] = UInt8(ascii: "\"")
+            return 8
+        }
+    }
 
     /// `value` in decimal, left-padded with zeros to `width` characters (a minus sign counts as one, as in
     /// `EventTime.description`).

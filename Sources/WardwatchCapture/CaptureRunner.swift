@@ -139,7 +139,7 @@ private struct ReadLoop: ~Copyable {
     mutating func read(_ source: PcapSource, until stop: borrowing Atomic<Bool>) throws -> CaptureError? {
         let linkType = source.linkType
         let isLive = source.isLive
-        while !stop.load(ordering: .acquiring) {
+        reading: while !stop.load(ordering: .acquiring) {
             let result: PcapSource.ReadResult
             do {
                 result = try source.next { bytes, length, time in
@@ -155,7 +155,50 @@ private struct ReadLoop: ~Copyable {
             case .timeout:
                 try flush()
                 if let stats = source.statistics() { metrics?.recordDrops(stats) }
-            case .end: return nil
+            case .end:
+                if isLive { break reading }  // the stop's break
+                return nil
+            }
+        }
+        return isLive ? try drain(source) : nil
+    }
+
+    /// Wall time a stopped live source goes on reading what its kernel ring still holds, at most.
+    static let drainLimit = Duration.seconds(1)
+    /// A stopped live source is drained once no packet has come for this long: the kernel hands over a block that
+    /// is not full after its 100 ms timeout.
+    static let drainQuiet = Duration.milliseconds(250)
+
+    /// After a stop, reads what a live source's kernel ring still holds, without blocking: until no packet has come
+    /// for `drainQuiet`, or `drainLimit` has passed, so a stop on a busy link still ends promptly. The stop's break
+    /// is seen once as an end (libpcap then clears it) and reading goes on. Returns the source's read error, if any;
+    /// throws the sink's.
+    private mutating func drain(_ source: PcapSource) throws -> CaptureError? {
+        let linkType = source.linkType
+        let start = ContinuousClock.now
+        var lastPacket = start
+        var breaks = 0
+        source.stopBlocking()
+        while ContinuousClock.now - start < Self.drainLimit {
+            let result: PcapSource.ReadResult
+            do {
+                result = try source.next { bytes, length, time in
+                    newestPacket = time.microseconds
+                    extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
+                }
+            } catch {
+                return error
+            }
+            switch result {
+            case .packet:
+                lastPacket = .now
+                if batch.count >= batchSize { try flush() }
+            case .timeout:
+                if ContinuousClock.now - lastPacket >= Self.drainQuiet { return nil }
+                Thread.sleep(forTimeInterval: 0.005)
+            case .end:
+                breaks += 1
+                if breaks > 2 { return nil }  // stopped again and again: go
             }
         }
         return nil

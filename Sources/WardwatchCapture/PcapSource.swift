@@ -158,6 +158,13 @@ public final class PcapSource {
         stream?.stopReading()  // a quiet pipe: libpcap's flag is only seen after the next packet
     }
 
+    /// Makes reads of a live source return `.timeout` at once when no packet is waiting (after a stop, to drain the
+    /// ring: a blocking read of a quiet interface waits for the next packet however long it takes).
+    func stopBlocking() {
+        var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        _ = pcap_setnonblock(handle, 1, &errbuf)
+    }
+
     /// Kernel and interface drop counts of a live capture.
     public func statistics() -> (received: UInt32, dropped: UInt32, interfaceDropped: UInt32)? {
         var stats = pcap_stat()

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import Synchronization
+import WardwatchDecoders
 import WardwatchModel
 
 /// Reads capture sources in order on a dedicated thread, turns packets into observations and hands them, in
@@ -141,14 +142,7 @@ private struct ReadLoop: ~Copyable {
         let isLive = source.isLive
         reading: while !stop.load(ordering: .acquiring) {
             let result: PcapSource.ReadResult
-            do {
-                result = try source.next { bytes, length, time in
-                    newestPacket = time.microseconds
-                    extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
-                }
-            } catch {
-                return error
-            }
+            do { result = try readPacket(source, linkType: linkType) } catch { return error }
             switch result {
             case .packet:
                 if batch.count >= batchSize || (isLive && abs(newestPacket - lastFlush) >= maxDelay) { try flush() }
@@ -161,6 +155,15 @@ private struct ReadLoop: ~Copyable {
             }
         }
         return isLive ? try drain(source) : nil
+    }
+
+    /// Reads the next packet of `source` into the batch.
+    @inline(__always)
+    private mutating func readPacket(_ source: PcapSource, linkType: LinkType) throws(CaptureError) -> PcapSource.ReadResult {
+        try source.next { bytes, length, time in
+            newestPacket = time.microseconds
+            extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
+        }
     }
 
     /// Wall time a stopped live source goes on reading what its kernel ring still holds, at most.
@@ -181,14 +184,7 @@ private struct ReadLoop: ~Copyable {
         source.stopBlocking()
         while ContinuousClock.now - start < Self.drainLimit {
             let result: PcapSource.ReadResult
-            do {
-                result = try source.next { bytes, length, time in
-                    newestPacket = time.microseconds
-                    extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
-                }
-            } catch {
-                return error
-            }
+            do { result = try readPacket(source, linkType: linkType) } catch { return error }
             switch result {
             case .packet:
                 lastPacket = .now

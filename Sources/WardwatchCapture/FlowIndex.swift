@@ -26,14 +26,12 @@ struct FlowIndex: Sendable {
         return product.high ^ product.low
     }
 
-    /// The key's hash (the same words `FlowKey.hash(into:)` feeds `Hasher`).
+    /// The key's hash, of the words `FlowKey.hash(into:)` feeds `Hasher`.
     @inline(__always)
     func hash(_ key: FlowKey) -> UInt64 {
-        let addresses = Self.fold(key.lower.address.low ^ seed.0, key.upper.address.low ^ seed.1)
-        let rest = Self.fold(
-            (key.lower.address.high &+ key.upper.address.high &* 0x9E37_79B9_7F4A_7C15 ^ key.unaddressedSender) ^ seed.2,
-            (UInt64(key.lower.port) << 48 | UInt64(key.upper.port) << 32 | UInt64(key.transport) << 16
-                | UInt64(key.vlan)) ^ seed.3)
+        let words = key.hashWords
+        let addresses = Self.fold(words.0 ^ seed.0, words.1 ^ seed.1)
+        let rest = Self.fold(words.2 ^ seed.2, words.3 ^ seed.3)
         return Self.fold(addresses ^ rest ^ seed.0, 0x9FB2_1C65_1E98_DF25)
     }
 

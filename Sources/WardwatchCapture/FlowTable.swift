@@ -58,13 +58,21 @@ public struct FlowKey: Hashable, Sendable {
     /// The sender's MAC plus one when its address is unspecified; 0 otherwise.
     public let unaddressedSender: UInt64
 
-    /// Four words instead of nine fields: the ports, transport and VLAN packed into one, the unaddressed sender
-    /// folded into a high word (0 nearly always).
+    /// The key as four words instead of nine fields, for hashing: the addresses' low words, their high words with
+    /// the unaddressed sender folded in (0 nearly always), and the ports, transport and VLAN packed into one.
+    @inline(__always)
+    var hashWords: (UInt64, UInt64, UInt64, UInt64) {
+        (lower.address.low, upper.address.low,
+         lower.address.high &+ upper.address.high &* 0x9E37_79B9_7F4A_7C15 ^ unaddressedSender,
+         UInt64(lower.port) << 48 | UInt64(upper.port) << 32 | UInt64(transport) << 16 | UInt64(vlan))
+    }
+
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(lower.address.low)
-        hasher.combine(upper.address.low)
-        hasher.combine(lower.address.high &+ upper.address.high &* 0x9E37_79B9_7F4A_7C15 ^ unaddressedSender)
-        hasher.combine(UInt64(lower.port) << 48 | UInt64(upper.port) << 32 | UInt64(transport) << 16 | UInt64(vlan))
+        let words = hashWords
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 
     /// The key of a packet from `source` (with MAC `sourceMAC`) to `destination`, and whether the packet goes lower
@@ -251,12 +259,12 @@ public struct FlowTable: Sendable {
             index.insert(hash: hash, slot: slot) { slots[$0].key }
         }
         // A sweep may report this flow or move it to another slot.
-        return (key, sweep(now: packet.time, into: &output, streams: &streams) ? self.slot(of: key) : slot)
+        return (key, sweep(now: packet.time, into: &output, streams: &streams) ? locate(key)?.slot : slot)
     }
 
-    /// The slot of `key`'s entry, if the table has one.
-    private func slot(of key: FlowKey) -> Int? {
-        index.find(hash: index.hash(key), matches: { slots[$0].key == key })?.slot
+    /// Where `key`'s entry is: its index bucket and its slot, if the table has one.
+    private func locate(_ key: FlowKey) -> (bucket: Int, slot: Int)? {
+        index.find(hash: index.hash(key), matches: { slots[$0].key == key })
     }
 
     /// Moves a slot to the newest end of the arrival order.
@@ -311,7 +319,7 @@ public struct FlowTable: Sendable {
 
     /// Removes an entry, reporting its summary (with `reason`) and its analyzer. The last slot moves into its place.
     private mutating func report(_ key: FlowKey, reason: FlowSummary.EndReason, into output: inout [Reported]) {
-        let (bucket, slot) = index.find(hash: index.hash(key), matches: { slots[$0].key == key })!
+        let (bucket, slot) = locate(key)!
         index.remove(at: bucket)
         unlink(slot)
         let last = slots.count - 1
@@ -331,7 +339,7 @@ public struct FlowTable: Sendable {
 
     /// Notes an application protocol a decoder recognised in the flow.
     public mutating func tag(_ key: FlowKey, application: String) {
-        guard let slot = slot(of: key) else { return }
+        guard let slot = locate(key)?.slot else { return }
         tag(at: slot, application: application)
     }
 
@@ -388,7 +396,7 @@ public struct FlowTable: Sendable {
     /// Reports every flow still open, with its analyzer, in a fixed order.
     mutating func flushAll(reporting output: inout [Reported]) {
         for key in slots.map(\.key).sorted(by: Self.order) {
-            report(key, reason: slots[slot(of: key)!].entry.closed ? .closed : .end, into: &output)
+            report(key, reason: slots[locate(key)!.slot].entry.closed ? .closed : .end, into: &output)
         }
     }
 

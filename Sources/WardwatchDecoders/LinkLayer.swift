@@ -121,15 +121,13 @@ public enum LinkDecoder {
     /// Peels 802.1Q and 802.1ad tags (at most `LinkFrame.maxVLANs`).
     static func decodeVLANs(_ frame: LinkFrame) -> LinkFrame? {
         var frame = frame
-        var depth = 0
         while frame.etherType == EtherType.vlan || frame.etherType == EtherType.qinq || frame.etherType == EtherType.qinqOld {
-            guard depth < LinkFrame.maxVLANs, let tci = frame.payload.readUInt16(at: 0),
+            guard frame.vlanCount < LinkFrame.maxVLANs, let tci = frame.payload.readUInt16(at: 0),
                 let inner = frame.payload.readUInt16(at: 2), let rest = frame.payload.slice(4, frame.payload.count - 4)
             else { return nil }
             frame.appendVLAN(tci & 0x0FFF)
             frame.etherType = inner
             frame.payload = rest
-            depth += 1
         }
         return frame
     }

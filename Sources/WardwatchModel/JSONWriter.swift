@@ -268,7 +268,8 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     /// "00" to "99", back to back.
     private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
-    /// The six digits of `micros` (0 to 999,999), then `Z"`: eight bytes in one store, three pairs from the table.
+    /// The six digits of `micros` (0 to 999,999), then `Z"`: eight bytes written in place after one room check, the
+    /// digits as three pairs from the table.
     @inline(__always)
     private mutating func appendMicroseconds(_ micros: Int64) {
         let pairs = Self.digitPairs.utf8Start

@@ -123,6 +123,11 @@ static int seek_mapped(void *cookie, off64_t *offset, int whence) {
     return 0;
 }
 
+ssize_t ww_mapped_file_read(ww_mapped_file *file, void *buffer, size_t length) {
+    pthread_once(&handler_once, install_handler);
+    return read_mapped(file, buffer, length);
+}
+
 FILE *ww_mapped_file_open(ww_mapped_file *file) {
     pthread_once(&handler_once, install_handler);
     cookie_io_functions_t functions = {.read = read_mapped, .write = NULL, .seek = seek_mapped, .close = NULL};

@@ -84,6 +84,10 @@ final class CaptureFileStream {
     /// libpcap has taken the stream and will close it.
     func handedToLibpcap() { ownsFile = false }
 
+    /// The mapped file, for a reader that takes over from libpcap's stream (`PcapRecordReader`): the stream is then
+    /// not read again.
+    var mappedFile: UnsafeMutablePointer<ww_mapped_file>? { mapping }
+
     /// Whether the file is read from memory (tests).
     var isMapped: Bool { mapping != nil }
 

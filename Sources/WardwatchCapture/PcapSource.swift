@@ -1,5 +1,6 @@
 import CPcap
 import Foundation
+import Synchronization
 import WardwatchDecoders
 import WardwatchModel
 
@@ -46,6 +47,12 @@ public final class PcapSource {
     private let handle: OpaquePointer
     /// The stream an offline file is read from (closed by `pcap_close`, then unmapped and freed with this source).
     private let stream: CaptureFileStream?
+    /// The file's records when they are read without libpcap (see `PcapRecordReader`), and the filter compiled for
+    /// them.
+    private let records: PcapRecordReader?
+    private let recordFilter: UnsafeMutablePointer<bpf_program>?
+    /// Set by `breakLoop` for `records` (libpcap's own flag for anything it reads).
+    private let breakRequested = Atomic<Bool>(false)
     public let name: String
     public let linkType: LinkType
     public let isLive: Bool
@@ -53,8 +60,9 @@ public final class PcapSource {
     public let fanoutGroup: UInt16?
 
     /// Opens a pcap or pcapng file with microsecond timestamps; with `bpfFilter` (tcpdump syntax, compiled for the
-    /// file's link type) only the packets it accepts are read.
-    public init(file path: String, bpfFilter: String? = nil) throws(CaptureError) {
+    /// file's link type) only the packets it accepts are read. A mapped classic pcap file's records are read without
+    /// libpcap (`PcapRecordReader`, the same packets and errors) unless `throughLibpcap`.
+    public init(file path: String, bpfFilter: String? = nil, throughLibpcap: Bool = false) throws(CaptureError) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CaptureError("cannot open capture file \(path): no such file")
         }
@@ -73,8 +81,24 @@ public final class PcapSource {
             throw CaptureError("capture file \(path) has link type \(dlt), which Wardwatch does not decode")
         }
         if let bpfFilter { try Self.apply(bpfFilter, to: handle, naming: path) }
+        let records = throughLibpcap ? nil : stream.mappedFile.flatMap { PcapRecordReader(mapping: $0, snapshot: pcap_snapshot(handle)) }
+        var recordFilter: UnsafeMutablePointer<bpf_program>?
+        if records != nil, let bpfFilter {
+            let program = UnsafeMutablePointer<bpf_program>.allocate(capacity: 1)
+            program.initialize(to: bpf_program())
+            // Compiled once already by `apply`, so it compiles.
+            guard pcap_compile(handle, program, bpfFilter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+                let error = CaptureError("invalid capture filter '\(bpfFilter)': \(String(cString: pcap_geterr(handle)))")
+                program.deallocate()
+                pcap_close(handle)
+                throw error
+            }
+            recordFilter = program
+        }
         self.handle = handle
         self.stream = stream
+        self.records = records
+        self.recordFilter = recordFilter
         self.name = path
         self.linkType = linkType
         self.isLive = false
@@ -109,6 +133,8 @@ public final class PcapSource {
         }
         self.handle = handle
         self.stream = nil
+        self.records = nil
+        self.recordFilter = nil
         self.name = options.interface
         self.linkType = linkType
         self.isLive = true
@@ -116,11 +142,18 @@ public final class PcapSource {
     }
 
     deinit {
+        if let recordFilter {
+            pcap_freecode(recordFilter)
+            recordFilter.deallocate()
+        }
         pcap_close(handle)
     }
 
     /// Whether an offline file is read from memory.
     public var isMapped: Bool { stream?.isMapped ?? false }
+
+    /// Whether an offline file's records are read without libpcap (`PcapRecordReader`).
+    public var readsRecordsItself: Bool { records != nil }
 
     public enum ReadResult {
         case packet
@@ -130,6 +163,7 @@ public final class PcapSource {
 
     /// Reads the next packet and calls `body` with its bytes, wire length and time. Throws for a corrupt file.
     public func next(_ body: (UnsafeRawBufferPointer, Int, EventTime) -> Void) throws(CaptureError) -> ReadResult {
+        if let records { return try next(from: records, body) }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         switch pcap_next_ex(handle, &header, &data) {
@@ -145,15 +179,51 @@ public final class PcapSource {
             return .end
         default:
             if stream?.stopRequested == true { return .end }  // a stop cut a pipe mid-record: not damage
-            if stream?.shrank == true {
-                throw CaptureError("capture file \(name) shrank while it was read (truncated by another process); read stopped there")
-            }
+            if stream?.shrank == true { throw shrankError }
             throw CaptureError("error reading \(isLive ? "interface" : "capture file") \(name): \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    private var shrankError: CaptureError {
+        CaptureError("capture file \(name) shrank while it was read (truncated by another process); read stopped there")
+    }
+
+    /// `next` for a file whose records are read without libpcap: the same packets, filter, stop and errors.
+    private func next(
+        from records: PcapRecordReader, _ body: (UnsafeRawBufferPointer, Int, EventTime) -> Void
+    ) throws(CaptureError) -> ReadResult {
+        while true {
+            if breakRequested.load(ordering: .relaxed) {
+                breakRequested.store(false, ordering: .relaxed)  // seen once, as libpcap's flag is
+                return .end
+            }
+            let record: PcapRecordReader.Record
+            do {
+                guard let next = try records.next() else { return .end }
+                record = next
+            } catch {
+                switch error {
+                case .damaged(let cause): throw CaptureError("error reading capture file \(name): \(cause)")
+                case .unreadable:
+                    if stream?.shrank == true { throw shrankError }
+                    throw CaptureError("error reading capture file \(name): error reading dump file: \(String(cString: strerror(errno)))")
+                }
+            }
+            if let recordFilter {
+                var header = pcap_pkthdr()
+                header.caplen = UInt32(record.bytes.count)
+                header.len = UInt32(truncatingIfNeeded: record.length)
+                let data = record.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                guard let data, pcap_offline_filter(recordFilter, &header, data) != 0 else { continue }
+            }
+            body(record.bytes, record.length, record.time)
+            return .packet
         }
     }
 
     /// Makes a blocked `next` return `.end` (from another thread).
     public func breakLoop() {
+        breakRequested.store(true, ordering: .relaxed)
         pcap_breakloop(handle)
         stream?.stopReading()  // a quiet pipe: libpcap's flag is only seen after the next packet
     }

@@ -2,6 +2,7 @@
 #define WARDWATCH_MAPPED_FILE_H
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /// A file mapped into memory, read as a stdio stream.
 ///
@@ -27,6 +28,7 @@ typedef struct ww_mapped_file {
 /// Opens a read-only stream over `file`, which must stay valid until the stream is closed. NULL on failure (errno).
 FILE *ww_mapped_file_open(ww_mapped_file *file);
 
+ssize_t ww_mapped_file_read(ww_mapped_file *file, void *buffer, size_t length);
 /// A file read through `read` calls (a pipe, a device), as a stdio stream that a stop can end: the stream waits for
 /// data at most 200 ms at a time and, once `stop` is set, reads as ended. Without it a stop would wait for the next
 /// byte of a quiet pipe for ever.

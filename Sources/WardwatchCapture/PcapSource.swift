@@ -80,21 +80,12 @@ public final class PcapSource {
             pcap_close(handle)
             throw CaptureError("capture file \(path) has link type \(dlt), which Wardwatch does not decode")
         }
-        if let bpfFilter { try Self.apply(bpfFilter, to: handle, naming: path) }
+        var program: UnsafeMutablePointer<bpf_program>?
+        if let bpfFilter { program = try Self.apply(bpfFilter, to: handle, naming: path) }
         let records = throughLibpcap ? nil : stream.mappedFile.flatMap { PcapRecordReader(mapping: $0, snapshot: pcap_snapshot(handle)) }
-        var recordFilter: UnsafeMutablePointer<bpf_program>?
-        if records != nil, let bpfFilter {
-            let program = UnsafeMutablePointer<bpf_program>.allocate(capacity: 1)
-            program.initialize(to: bpf_program())
-            // Compiled once already by `apply`, so it compiles.
-            guard pcap_compile(handle, program, bpfFilter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
-                let error = CaptureError("invalid capture filter '\(bpfFilter)': \(String(cString: pcap_geterr(handle)))")
-                program.deallocate()
-                pcap_close(handle)
-                throw error
-            }
-            recordFilter = program
-        }
+        // Records read here are filtered here, with the program libpcap was given; libpcap filters what it reads.
+        let recordFilter = records == nil ? nil : program
+        if records == nil, let program { Self.free(program) }
         self.handle = handle
         self.stream = stream
         self.records = records
@@ -125,7 +116,7 @@ public final class PcapSource {
         }
         // Joined first: until then the socket gets every packet, not its share.
         if let group = options.fanoutGroup { try Self.joinFanout(group, handle: handle, interface: options.interface) }
-        if let filter = options.bpfFilter { try Self.apply(filter, to: handle, naming: options.interface) }
+        if let filter = options.bpfFilter { Self.free(try Self.apply(filter, to: handle, naming: options.interface)) }
         let dlt = pcap_datalink(handle)
         guard let linkType = LinkType(rawValue: dlt) else {
             pcap_close(handle)
@@ -142,10 +133,7 @@ public final class PcapSource {
     }
 
     deinit {
-        if let recordFilter {
-            pcap_freecode(recordFilter)
-            recordFilter.deallocate()
-        }
+        if let recordFilter { Self.free(recordFilter) }
         pcap_close(handle)
     }
 
@@ -180,8 +168,13 @@ public final class PcapSource {
         default:
             if stream?.stopRequested == true { return .end }  // a stop cut a pipe mid-record: not damage
             if stream?.shrank == true { throw shrankError }
-            throw CaptureError("error reading \(isLive ? "interface" : "capture file") \(name): \(String(cString: pcap_geterr(handle)))")
+            throw readError(String(cString: pcap_geterr(handle)))
         }
+    }
+
+    /// A read error of this source, with its cause.
+    private func readError(_ cause: String) -> CaptureError {
+        CaptureError("error reading \(isLive ? "interface" : "capture file") \(name): \(cause)")
     }
 
     private var shrankError: CaptureError {
@@ -203,10 +196,10 @@ public final class PcapSource {
                 record = next
             } catch {
                 switch error {
-                case .damaged(let cause): throw CaptureError("error reading capture file \(name): \(cause)")
+                case .damaged(let cause): throw readError(cause)
                 case .unreadable:
                     if stream?.shrank == true { throw shrankError }
-                    throw CaptureError("error reading capture file \(name): error reading dump file: \(String(cString: strerror(errno)))")
+                    throw readError("error reading dump file: \(String(cString: strerror(errno)))")
                 }
             }
             if let recordFilter {
@@ -242,21 +235,33 @@ public final class PcapSource {
         return (stats.ps_recv, stats.ps_drop, stats.ps_ifdrop)
     }
 
-    /// Compiles `filter` for the handle's link type and sets it. On failure the handle is closed (the caller is still
-    /// opening it) and the error names the filter (and `source`).
-    private static func apply(_ filter: String, to handle: OpaquePointer, naming source: String) throws(CaptureError) {
-        var program = bpf_program()
-        guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+    /// Compiles `filter` for the handle's link type and sets it; returns the compiled program, which the caller owns
+    /// (`free`): a file whose records are read without libpcap applies it itself. On failure the handle is closed
+    /// (the caller is still opening it) and the error names the filter (and `source`).
+    private static func apply(
+        _ filter: String, to handle: OpaquePointer, naming source: String
+    ) throws(CaptureError) -> UnsafeMutablePointer<bpf_program> {
+        let program = UnsafeMutablePointer<bpf_program>.allocate(capacity: 1)
+        program.initialize(to: bpf_program())
+        guard pcap_compile(handle, program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
             let error = CaptureError("invalid capture filter '\(filter)': \(String(cString: pcap_geterr(handle)))")
+            program.deallocate()
             pcap_close(handle)
             throw error
         }
-        defer { pcap_freecode(&program) }
-        guard pcap_setfilter(handle, &program) == 0 else {
+        guard pcap_setfilter(handle, program) == 0 else {
             let error = CaptureError("cannot set capture filter '\(filter)' on \(source): \(String(cString: pcap_geterr(handle)))")
+            Self.free(program)
             pcap_close(handle)
             throw error
         }
+        return program
+    }
+
+    /// Frees a program `apply` returned.
+    private static func free(_ program: UnsafeMutablePointer<bpf_program>) {
+        pcap_freecode(program)
+        program.deallocate()
     }
 
     /// Constants of linux/if_packet.h and linux/socket.h, which Swift's Glibc module does not import.

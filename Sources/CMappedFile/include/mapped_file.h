@@ -28,7 +28,10 @@ typedef struct ww_mapped_file {
 /// Opens a read-only stream over `file`, which must stay valid until the stream is closed. NULL on failure (errno).
 FILE *ww_mapped_file_open(ww_mapped_file *file);
 
+/// Copies up to `length` bytes from `file` at its read position, as the stream does, without a stream: how many were
+/// copied, 0 at the end, -1 (errno EIO) once the file has shrunk. For a reader that takes over from the stream.
 ssize_t ww_mapped_file_read(ww_mapped_file *file, void *buffer, size_t length);
+
 /// A file read through `read` calls (a pipe, a device), as a stdio stream that a stop can end: the stream waits for
 /// data at most 200 ms at a time and, once `stop` is set, reads as ended. Without it a stop would wait for the next
 /// byte of a quiet pipe for ever.

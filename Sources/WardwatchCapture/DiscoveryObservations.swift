@@ -157,6 +157,65 @@ enum DiscoveryObservations {
             })
     }
 
+    /// Whether `writeDNS(_ view:)` can write the message: it has no TXT or HINFO record, the only values that need
+    /// texts made (and model fields looked for).
+    static func canWriteInPlace(_ view: DNSMessageView) -> Bool {
+        var textRecords = false
+        view.forEachRecord { record in
+            if record.type == DNSMessage.RecordType.txt || record.type == DNSMessage.RecordType.hinfo { textRecords = true }
+        }
+        return !textRecords
+    }
+
+    /// Writes what `writeDNS(_ message:)` writes for the decoded message, straight from its bytes: no names, records
+    /// or arrays made. Only for a message `canWriteInPlace` accepts.
+    static func writeDNS(_ view: DNSMessageView, to w: inout JSONWriter) {
+        DNSObservation.writeJSON(
+            to: &w, response: view.isResponse,
+            answers: { w in
+                view.forEachRecord { record in
+                    DNSObservation.writeRecord(
+                        to: &w, name: { w in writeName(record, of: view, to: &w) }, type: typeName(record.type),
+                        value: { w in writeValue(record, of: view, to: &w) })
+                }
+            },
+            modelFields: { _ in },
+            questions: { w in
+                view.forEachQuestion { question in
+                    DNSObservation.writeRecord(
+                        to: &w, name: { w in writeName(question, of: view, to: &w) }, type: typeName(question.type),
+                        value: { $0.plainString("") })
+                }
+            })
+    }
+
+    private static func writeName(_ entry: DNSMessageView.Entry, of view: DNSMessageView, to w: inout JSONWriter) {
+        // The walk has read the name once already, so it reads again.
+        if view.withName(entry, { w.string(utf8: $0) }) == nil { w.plainString("") }
+    }
+
+    /// `dnsValue` of the record, written in place.
+    private static func writeValue(_ record: DNSMessageView.Entry, of view: DNSMessageView, to w: inout JSONWriter) {
+        let data = view.data(record)
+        switch record.type {
+        case DNSMessage.RecordType.a where data.count == 4:
+            AddressText.ip(FlowAddress(IPv4Address(data, at: 0)!)).writeJSON(to: &w)
+        case DNSMessage.RecordType.aaaa where data.count == 16:
+            w.string(view.ipv6AddressText(record)!)
+        case DNSMessage.RecordType.ptr, DNSMessage.RecordType.cname, DNSMessage.RecordType.ns:
+            if view.withTarget(record, { w.string(utf8: $0) }) == nil { w.plainString("") }
+        case DNSMessage.RecordType.srv:
+            // Rare in unicast DNS: made as `dnsValue` makes it.
+            if let target = view.withTarget(record, { String(decoding: $0, as: UTF8.self) }) {
+                w.string("\(data.readUInt16(at: 0)!) \(data.readUInt16(at: 2)!) \(data.readUInt16(at: 4)!) \(target)")
+            } else {
+                w.plainString("")
+            }
+        default:
+            w.plainString("")
+        }
+    }
+
     static func ssdp(_ message: SSDPMessage) -> SSDPObservation {
         let startLine: String = switch message.kind {
         case .notify: "NOTIFY * HTTP/1.1"

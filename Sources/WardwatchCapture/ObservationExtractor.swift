@@ -509,6 +509,13 @@ public struct ObservationExtractor: Sendable {
             let multicast = either(5353)
             let raw = multicast ? rawKey(.mdns) : (key: nil, repeated: false)
             if raw.repeated { return }
+            // Unicast DNS is written straight from the message where it can be (no names made).
+            if !multicast, let view = DNSMessageView(udp.payload), DiscoveryObservations.canWriteInPlace(view) {
+                output.append(.dns, mac: frame.source, ip: ip.source, vlan: frame.innermostVLAN, time: time, sensor: sensor) { w in
+                    DiscoveryObservations.writeDNS(view, to: &w)
+                }
+                return
+            }
             switch DNSMessage.decode(udp.payload) {
             case .success(let message):
                 if multicast {

@@ -275,6 +275,87 @@ public struct DNSMessage: Equatable, Sendable {
     }
 }
 
+/// A DNS message read in place: the questions and records `DNSMessage.decode` keeps, in wire order and ending where
+/// it ends (a cut-short question keeps no record, a cut-short record none after it, at most `maximumEntries` in all),
+/// with no names or records made. For writers that copy names straight out of the message.
+public struct DNSMessageView {
+    /// A question or a record: its type, where its name is, and where its data is (empty for a question).
+    public struct Entry {
+        public let type: UInt16
+        let name: Int
+        let data: Range<Int>
+    }
+
+    public let bytes: UnsafeRawBufferPointer
+    public let flags: UInt16
+    let questions: UInt16
+    let records: Int
+
+    /// The header; nil exactly where `DNSMessage.decode` fails.
+    public init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= 12, let flags = bytes.readUInt16(at: 2), let qd = bytes.readUInt16(at: 4),
+            let an = bytes.readUInt16(at: 6), let ns = bytes.readUInt16(at: 8), let ar = bytes.readUInt16(at: 10)
+        else { return nil }
+        self.bytes = bytes
+        self.flags = flags
+        questions = qd
+        records = Int(an) + Int(ns) + Int(ar)
+    }
+
+    public var isResponse: Bool { flags & 0x8000 != 0 }
+
+    /// Calls `body` on each question `decode` keeps.
+    public func forEachQuestion(_ body: (Entry) -> Void) { walk(question: body, record: { _ in }, records: false) }
+
+    /// Calls `body` on each answer, authority and additional record `decode` keeps.
+    public func forEachRecord(_ body: (Entry) -> Void) { walk(question: { _ in }, record: body, records: true) }
+
+    /// The questions, then, where `records`, the records.
+    private func walk(question: (Entry) -> Void, record: (Entry) -> Void, records wanted: Bool) {
+        var reader = DNSMessageReader(bytes: bytes, offset: 12)
+        var budget = DNSMessage.maximumEntries
+        for _ in 0..<questions {
+            let name = reader.offset
+            guard budget > 0, reader.withName({ _ in }) != nil, let (type, _) = reader.questionFields() else { return }
+            budget -= 1
+            question(Entry(type: type, name: name, data: reader.offset..<reader.offset))
+        }
+        guard wanted else { return }
+        for _ in 0..<records {
+            let name = reader.offset
+            guard budget > 0, reader.withName({ _ in }) != nil, let (type, _, _, data) = reader.recordFields() else { return }
+            budget -= 1
+            record(Entry(type: type, name: name, data: data))
+        }
+    }
+
+    /// Hands `entry`'s name, as sent (labels joined by dots), to `body`.
+    public func withName<R>(_ entry: Entry, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        var reader = DNSMessageReader(bytes: bytes, offset: entry.name)
+        return reader.withName(body)
+    }
+
+    /// A record's data.
+    public func data(_ entry: Entry) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[entry.data]) }
+
+    /// An AAAA record's address as `ResourceRecord.addressText` writes it; nil for any other record.
+    public func ipv6AddressText(_ entry: Entry) -> String? {
+        guard entry.type == DNSMessage.RecordType.aaaa, entry.data.count == 16 else { return nil }
+        return DiscoveryText.ipv6(Array(data(entry))[...])
+    }
+
+    /// Hands the name in a PTR, CNAME or NS record's data, or an SRV record's target, to `body`: nil where `decode`
+    /// keeps the record's data as `.other` (the name is malformed or does not end inside the data).
+    public func withTarget<R>(_ entry: Entry, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        var reader = DNSMessageReader(bytes: bytes, offset: entry.data.lowerBound)
+        if entry.type == DNSMessage.RecordType.srv {
+            guard entry.data.count >= 6 else { return nil }
+            reader.offset += 6
+        }
+        return reader.withName(within: entry.data.upperBound, body)
+    }
+}
+
 /// An ordered, case-insensitively de-duplicated list of names.
 struct DNSHostNameList {
     var names: [String] = []
@@ -296,9 +377,15 @@ struct DNSMessageReader {
     /// RFC 1035: 255 octets in wire form.
     static let maximumNameLength = 255
 
-    /// Reads a possibly compressed name at `offset`, moving past it. The text is gathered on the stack and copied
-    /// once into the name (names are read for every record: growing an array per label cost several allocations).
+    /// Reads a possibly compressed name at `offset`, moving past it.
     mutating func name() -> String? {
+        withName { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads a possibly compressed name at `offset`, moving past it, and hands its text (labels joined by dots, as
+    /// sent) to `body`. The text is gathered on the stack: no name is made where the caller writes it out at once.
+    /// Nil, and `offset` unmoved, for a malformed or cut-short name, or one whose wire form goes past `end`.
+    mutating func withName<R>(within end: Int = .max, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumNameLength) { scratch in
             var count = 0
             var position = offset
@@ -310,8 +397,10 @@ struct DNSMessageReader {
                 switch length & 0xC0 {
                 case 0x00:
                     if length == 0 {
-                        offset = resume ?? position + 1
-                        return String(decoding: UnsafeBufferPointer(rebasing: scratch[0..<count]), as: UTF8.self)
+                        let next = resume ?? position + 1
+                        guard next <= end else { return nil }
+                        offset = next
+                        return body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: scratch[0..<count])))
                     }
                     wireLength += 1 + Int(length)
                     // Within 255 wire octets the text (labels and dots) never exceeds 254 bytes.
@@ -338,24 +427,36 @@ struct DNSMessageReader {
 
     /// A name in record data, which must end inside it.
     mutating func name(within end: Int) -> String? {
-        guard let name = name(), offset <= end else { return nil }
-        return name
+        withName(within: end) { String(decoding: $0, as: UTF8.self) }
     }
 
     mutating func question() -> DNSMessage.Question? {
-        guard let name = name(), let type = bytes.readUInt16(at: offset), let qclass = bytes.readUInt16(at: offset + 2)
-        else { return nil }
-        offset += 4
+        guard let name = name(), let (type, qclass) = questionFields() else { return nil }
         return DNSMessage.Question(name: name, type: type, qclass: qclass & 0x7FFF, unicastResponse: qclass & 0x8000 != 0)
     }
 
-    mutating func record() -> DNSMessage.ResourceRecord? {
-        guard let owner = name(), let type = bytes.readUInt16(at: offset), let rrclass = bytes.readUInt16(at: offset + 2),
+    /// The type and class after a question's name; moves past them.
+    mutating func questionFields() -> (type: UInt16, qclass: UInt16)? {
+        guard let type = bytes.readUInt16(at: offset), let qclass = bytes.readUInt16(at: offset + 2) else { return nil }
+        offset += 4
+        return (type, qclass)
+    }
+
+    /// The fixed fields after a record's owner name, and where its data is; moves past the data.
+    mutating func recordFields() -> (type: UInt16, rrclass: UInt16, ttl: UInt32, data: Range<Int>)? {
+        guard let type = bytes.readUInt16(at: offset), let rrclass = bytes.readUInt16(at: offset + 2),
             let ttl = bytes.readUInt32(at: offset + 4), let length = bytes.readUInt16(at: offset + 8),
-            let rdata = bytes.slice(offset + 10, Int(length))
+            bytes.slice(offset + 10, Int(length)) != nil
         else { return nil }
         let start = offset + 10
-        let end = start + Int(length)
+        offset = start + Int(length)
+        return (type, rrclass, ttl, start..<offset)
+    }
+
+    mutating func record() -> DNSMessage.ResourceRecord? {
+        guard let owner = name(), let (type, rrclass, ttl, range) = recordFields() else { return nil }
+        let rdata = UnsafeRawBufferPointer(rebasing: bytes[range])
+        let (start, end, length) = (range.lowerBound, range.upperBound, range.count)
         var data = DNSMessage.RData.other(length: Int(length))
         var inner = DNSMessageReader(bytes: bytes, offset: start)
         switch type {
@@ -383,7 +484,6 @@ struct DNSMessageReader {
         default:
             break
         }
-        offset = end
         return DNSMessage.ResourceRecord(
             name: owner, type: type, rrclass: rrclass & 0x7FFF, cacheFlush: rrclass & 0x8000 != 0, ttl: ttl, data: data)
     }

@@ -137,6 +137,17 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         needsComma = true
     }
 
+    /// Writes the JSON string of `text` read as UTF-8, ill-formed sequences replaced: what
+    /// `string(String(decoding: text, as: UTF8.self))` writes, with no `String` made when the text is ASCII.
+    public mutating func string(utf8 text: UnsafeRawBufferPointer) {
+        guard Self.isASCII(text) else { return string(String(decoding: text, as: UTF8.self)) }
+        separator()
+        bytes.append(UInt8(ascii: "\""))
+        appendEscaped(text.assumingMemoryBound(to: UInt8.self))
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
     public mutating func bool(_ value: Bool) {
         separator()
         value ? raw("true") : raw("false")
@@ -341,6 +352,20 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 extension JSONWriter {
     /// True when some byte of the word may be a control character, `"` or `\` (never false when one is; may be true
     /// when none is, as a borrow from a lower byte can mark a higher one).
+    /// True when no byte has its top bit set.
+    static func isASCII(_ text: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        while i + 8 <= text.count {
+            if text.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < text.count {
+            if text[i] & 0x80 != 0 { return false }
+            i += 1
+        }
+        return true
+    }
+
     @inline(__always)
     static func mayNeedEscape(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101

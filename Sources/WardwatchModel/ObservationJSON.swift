@@ -419,10 +419,18 @@ extension DNSObservation {
     /// Writes one question or answer record.
     @inline(__always)
     public static func writeRecord<Value: JSONValue>(to w: inout JSONWriter, name: String, type: String, value: Value) {
+        writeRecord(to: &w, name: { $0.string(name) }, type: type, value: { value.writeJSON(to: &$0) })
+    }
+
+    /// Writes one question or answer record whose name and value the closures write (one JSON string each).
+    @inline(__always)
+    public static func writeRecord(
+        to w: inout JSONWriter, name: (inout JSONWriter) -> Void, type: String, value: (inout JSONWriter) -> Void
+    ) {
         w.beginObject()
-        w.key("name"); w.string(name)
+        w.key("name"); name(&w)
         w.key("type"); w.string(type)
-        w.key("value"); value.writeJSON(to: &w)
+        w.key("value"); value(&w)
         w.endObject()
     }
 }

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+@testable import WardwatchCapture
+import WardwatchDecoders
+import WardwatchModel
+
+/// Unicast DNS observations are written straight from the message (`DNSMessageView`), with no names made. They must
+/// be what the decoded message (`DNSMessage`) writes, byte for byte, on real and on damaged messages.
+@Suite("DNS written in place")
+struct DNSInPlaceTests {
+    /// The UDP payloads on port 53 or 5353 of every shared and fixture capture.
+    static func dnsPayloads() throws -> [[UInt8]] {
+        let roots = [Fixtures.path("Tests/Fixtures"), Fixtures.path("Sources/WardwatchApp/Resources"),
+                     Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/pcaps").path]
+        var files: [String] = []
+        for root in roots {
+            let names = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+            files += names.filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.map { root + "/" + $0 }
+        }
+        var payloads: [[UInt8]] = []
+        for file in files {
+            guard let (linkType, packets) = try? Fixtures.packets(file) else { continue }
+            for (bytes, _, _) in packets {
+                bytes.withUnsafeBytes { raw in
+                    guard let frame = LinkDecoder.decode(raw, linkType: linkType) else { return }
+                    var transport: UnsafeRawBufferPointer?
+                    if frame.etherType == EtherType.ipv4, case .success(let ip) = IPv4Packet.decode(frame.payload), ip.protocolNumber == 17 {
+                        transport = ip.payload
+                    } else if frame.etherType == EtherType.ipv6, case .success(let ip) = IPv6Packet.decode(frame.payload),
+                        ip.protocolNumber == 17
+                    {
+                        transport = ip.payload
+                    }
+                    guard let transport, case .success(let udp) = UDPDatagram.decode(transport),
+                        [53, 5353].contains(udp.sourcePort) || [53, 5353].contains(udp.destinationPort)
+                    else { return }
+                    payloads.append(Array(udp.payload))
+                }
+            }
+        }
+        return payloads
+    }
+
+    /// Both writers' output for one message: nil for the in-place one where it declines (TXT or HINFO records), and
+    /// both nil where the message does not decode at all.
+    static func written(_ message: [UInt8]) -> (inPlace: [UInt8]?, decoded: [UInt8]?, declined: Bool) {
+        message.withUnsafeBytes { bytes in
+            let view = DNSMessageView(bytes)
+            var decodedBytes: [UInt8]?
+            if case .success(let decoded) = DNSMessage.decode(bytes) {
+                var w = JSONWriter()
+                DiscoveryObservations.writeDNS(decoded, to: &w)
+                decodedBytes = w.written
+            }
+            guard let view else { return (nil, decodedBytes, false) }
+            guard DiscoveryObservations.canWriteInPlace(view) else { return (nil, decodedBytes, true) }
+            var w = JSONWriter()
+            DiscoveryObservations.writeDNS(view, to: &w)
+            return (w.written, decodedBytes, false)
+        }
+    }
+
+    @Test("every DNS and mDNS message of every capture, and 40 damaged copies of each, are written as when decoded")
+    func everyCaptureAndDamage() throws {
+        let payloads = try Self.dnsPayloads()
+        #expect(payloads.count >= 500, "\(payloads.count) messages")
+        var inPlace = 0, declined = 0, undecodable = 0
+        var random = SystemRandomNumberGenerator()
+        func check(_ message: [UInt8], _ what: @autoclosure () -> String) {
+            let result = Self.written(message)
+            if result.declined {
+                declined += 1
+                #expect(result.decoded != nil, "\(what()): declined but does not decode")
+            } else if let written = result.inPlace {
+                inPlace += 1
+                let (a, b) = (String(decoding: written, as: UTF8.self), result.decoded.map { String(decoding: $0, as: UTF8.self) })
+                #expect(a == b, "\(what())")
+            } else {
+                undecodable += 1
+                #expect(result.decoded == nil, "\(what()): the view refuses a message that decodes")
+            }
+        }
+        for (n, message) in payloads.enumerated() {
+            check(message, "message \(n)")
+            for round in 0..<40 {
+                var damaged = message
+                switch round % 4 {
+                case 0:  // cut short anywhere
+                    damaged = Array(message.prefix(Int.random(in: 0...message.count, using: &random)))
+                case 1, 2:  // bytes changed past the header: lengths, pointers, counts
+                    for _ in 0..<(1 + round % 3) where !damaged.isEmpty {
+                        damaged[Int.random(in: 0..<damaged.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                    }
+                default:  // record and question counts raised or lowered
+                    if damaged.count >= 12 { damaged[4 + 2 * Int.random(in: 0..<4, using: &random) + 1] &+= UInt8.random(in: 1...3, using: &random) }
+                }
+                check(damaged, "message \(n), damage round \(round): \(damaged)")
+            }
+        }
+        #expect(inPlace > 10_000 && declined > 0 && undecodable > 0, "in place \(inPlace), declined \(declined), undecodable \(undecodable)")
+    }
+
+    @Test("names and targets that are not ASCII, or not UTF-8, are written with the same replacements")
+    func nonASCIINames() {
+        func label(_ bytes: [UInt8]) -> [UInt8] { [UInt8(bytes.count)] + bytes }
+        let header: [UInt8] = [0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0]
+        // café.example (é as UTF-8), then a label with an invalid byte and a quote.
+        let name = label(Array("caf".utf8) + [0xC3, 0xA9]) + label(Array("example".utf8)) + [0]
+        let question = name + [0, 1, 0, 1]
+        let target: [UInt8] = label([0x66, 0xFF, 0x22, 0x5C]) + [0xC0, 12]
+        let cname: [UInt8] = [0xC0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, UInt8(target.count)] + target
+        let a: [UInt8] = [0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1]
+        let message = header + question + cname + a
+        let result = Self.written(message)
+        #expect(result.inPlace != nil && result.inPlace == result.decoded)
+        let text = String(decoding: result.inPlace ?? [], as: UTF8.self)
+        #expect(text.contains("café.example") && text.contains("f\u{FFFD}\\\"\\\\.café.example") && text.contains("10.0.0.1"), "\(text)")
+    }
+
+    @Test("a message of more entries than are decoded is cut where the decoder cuts it")
+    func entryBudget() {
+        // One question and 600 A records: the decoder keeps 512 entries in all.
+        var message: [UInt8] = [0x12, 0x34, 0x81, 0x80, 0, 1, 0x02, 0x58, 0, 0, 0, 0]
+        message += [1, 0x68, 0, 0, 1, 0, 1]
+        for i in 0..<600 { message += [0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, UInt8(i >> 8), UInt8(i & 0xFF)] }
+        let result = Self.written(message)
+        let text = String(decoding: result.inPlace ?? [], as: UTF8.self)
+        #expect(result.inPlace == result.decoded)
+        #expect(text.contains("10.0.1.254") && !text.contains("10.0.1.255"), "the 511th record is the last")
+    }
+}

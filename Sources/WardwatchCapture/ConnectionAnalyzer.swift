@@ -237,7 +237,7 @@ struct ConnectionAnalyzer {
                 // (decoding it whole at every segment made 5,000 connections of unended 64 KiB messages cost 20 s).
                 let searched = directions[d].searched
                 directions[d].searched = buffer.count
-                guard directions[d].prefix.isFinished || buffer[min(searched, buffer.count)...].contains(MLLP.endBlock) else {
+                guard directions[d].prefix.isFinished || buffer.index(of: MLLP.endBlock, from: searched) < buffer.count else {
                     return nil
                 }
                 let messages = HL7Message.decodeAll(buffer)

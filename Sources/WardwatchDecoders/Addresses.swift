@@ -120,6 +120,27 @@ extension UnsafeRawBufferPointer {
             | UInt32(self[offset + 3])
     }
 
+    /// The index of the first `byte` at `start` or after it, or `count` where there is none: eight bytes at a time
+    /// (line ends in HTTP and SSDP heads).
+    public func index(of byte: UInt8, from start: Int) -> Int {
+        var i = Swift.max(start, 0)
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let pattern = ones &* UInt64(byte)
+        while i + 8 <= count {
+            let word = UInt64(littleEndian: loadUnaligned(fromByteOffset: i, as: UInt64.self)) ^ pattern
+            // A zero byte of `word` is a match. The lowest byte flagged is always a true one (a false flag can only
+            // sit above a true zero, from its borrow).
+            let flagged = (word &- ones) & ~word & (ones &* 0x80)
+            if flagged != 0 { return i + flagged.trailingZeroBitCount / 8 }
+            i += 8
+        }
+        while i < count {
+            if self[i] == byte { return i }
+            i += 1
+        }
+        return count
+    }
+
     /// The bytes in `offset..<offset+length`, or nil where the range is not inside the buffer.
     @inline(__always)
     public func slice(_ offset: Int, _ length: Int) -> UnsafeRawBufferPointer? {

@@ -114,8 +114,7 @@ public struct HL7Message: Equatable, Sendable {
         guard isSeparator(fs) else { return .failure(.badEncodingCharacters) }
 
         // The message ends at the end block, or at the end of the buffer when the frame is cut.
-        var end = body
-        while end < bytes.count, bytes[end] != MLLP.endBlock { end += 1 }
+        let end = bytes.index(of: MLLP.endBlock, from: body)
         let complete = end < bytes.count
         var frameEnd = end
         if complete {

@@ -81,12 +81,10 @@ public struct HTTPHead: Equatable, Sendable {
     /// stream decodes again only then, so a head sent in many small segments costs its length once, not once per
     /// segment.
     public static func mayEndHead(_ bytes: UnsafeRawBufferPointer, from: Int) -> Bool {
-        var i = max(from, 1)
+        var i = bytes.index(of: 0x0A, from: max(from, 1))
         while i < bytes.count {
-            if bytes[i] == 0x0A && (bytes[i - 1] == 0x0A || (i >= 2 && bytes[i - 1] == 0x0D && bytes[i - 2] == 0x0A)) {
-                return true
-            }
-            i += 1
+            if bytes[i - 1] == 0x0A || (i >= 2 && bytes[i - 1] == 0x0D && bytes[i - 2] == 0x0A) { return true }
+            i = bytes.index(of: 0x0A, from: i + 1)
         }
         return false
     }
@@ -163,8 +161,7 @@ struct HTTPHeadScanner {
     /// the bytes are a whole datagram.
     mutating func line() -> UnsafeRawBufferPointer? {
         guard offset < bytes.count else { return nil }
-        var end = offset
-        while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+        let end = bytes.index(of: 0x0A, from: offset)
         let hasLF = end < bytes.count
         if !hasLF && !isDatagram { return nil }
         var contentEnd = end
@@ -217,7 +214,8 @@ struct HTTPHeadScanner {
             }
             headers += 1
             if line[0] == 0x20 || line[0] == 0x09 { continue }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { continue }
+            let colon = line.index(of: UInt8(ascii: ":"), from: 0)
+            guard colon > 0, colon < line.count else { continue }
             return Header(
                 name: UnsafeRawBufferPointer(rebasing: line[0..<colon]),
                 value: UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))

@@ -156,6 +156,32 @@ struct DecoderTests {
     }
 }
 
+@Suite("Byte search")
+struct ByteSearchTests {
+    @Test("index(of:from:) finds what a byte-by-byte search finds, at every start, in every alignment")
+    func indexMatchesNaiveSearch() {
+        var random = SplitMix64(seed: 7)
+        // Bytes next to the searched one in value, and ones whose borrow could flag a neighbour.
+        let alphabet: [UInt8] = [0x0A, 0x0A, 0x0B, 0x09, 0x0D, 0x00, 0x01, 0x8A, 0xFF, 0x41, 0x1C]
+        var checked = 0
+        for length in 0..<48 {
+            for _ in 0..<40 {
+                let bytes = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+                bytes.withUnsafeBytes { buffer in
+                    for byte: UInt8 in [0x0A, 0x1C, 0x00] {
+                        for start in -1...(length + 1) {
+                            let expected = (max(start, 0)..<max(length, max(start, 0))).first { bytes[$0] == byte } ?? length
+                            #expect(buffer.index(of: byte, from: start) == expected, "\(bytes) \(byte) from \(start)")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 50_000)
+    }
+}
+
 /// A small deterministic generator for mutation tests.
 struct SplitMix64 {
     var state: UInt64

@@ -160,9 +160,9 @@ struct CaptureBench: AsyncParsableCommand {
         print("Capture benchmark: \(file.packets) packets (\(file.bytes / 1_000_000) MB) in \(capture), \(runs) runs")
         print("each reader is a separate process on the same file, in the same run; wall and CPU (user + system, all threads); every reader's output goes to /dev/null\n")
 
-        var floor: [Double] = []
+        var floor: [Double] = [], decodingAlone: [Double] = []
         var ours: [ProcessCost] = [], tshark: [ProcessCost] = [], p0f: [ProcessCost] = []
-        var observations = 0
+        var observations = 0, decodedAlone = 0
         for run in 1...runs {
             let start = ContinuousClock.now
             // libpcap's own loop (pcap_next_ex) over the file mapped as wardwatch maps it, the pages handed back as it
@@ -172,8 +172,11 @@ struct CaptureBench: AsyncParsableCommand {
             while try source.next({ bytes, _, _ in sum &+= bytes.count }) == .packet {}
             floor.append(seconds(ContinuousClock.now - start))
             precondition(sum > 0)
+            let alone = try decodeAlone()
+            decodingAlone.append(alone.cpu)
 
             if run == 1 {
+                decodedAlone = alone.observations
                 // Untimed: the observations counted from a file. The timed runs write to standard output, which goes to
                 // /dev/null as every peer's does (writing 200 MB to a file is the disk's cost, not decoding's).
                 _ = try runMeasured(wardwatch, ["capture", "--pcap", capture, "--output", ".build/bench/observations.jsonl", "--log-level", "error"])
@@ -205,11 +208,17 @@ struct CaptureBench: AsyncParsableCommand {
                      rate(tshark.map(\.cpu)), oursWall / rate(tshark.map(\.wall)), oursCPU / rate(tshark.map(\.cpu))))
         print(String(format: "p0f -r            %14.0f  %14.0f   %5.2f x p0f;    %5.2f x               >= 2 x", rate(p0f.map(\.wall)),
                      rate(p0f.map(\.cpu)), oursWall / rate(p0f.map(\.wall)), oursCPU / rate(p0f.map(\.cpu))))
+        print(String(format: "decoding alone                 -  %14.0f   %5.2f x p0f, %5.2f x floor per CPU second (no JSON written)",
+                     rate(decodingAlone), rate(decodingAlone) / rate(p0f.map(\.cpu)), rate(decodingAlone) / rate(floor)))
         let pairRatios = zip(ours, p0f).map { $1.cpu / $0.cpu }
         print("wardwatch against p0f within each run, per CPU second: "
             + pairRatios.map { String(format: "%.2f", $0) }.joined(separator: ", ")
             + String(format: "; median %.2f x", median(pairRatios)))
-        print("\n(the libpcap loop runs in this process: its CPU time is taken as its wall time)")
+        print("\n(the libpcap loop runs in this process: its CPU time is taken as its wall time. Decoding alone runs in this process too,")
+        print(" timed by its thread's CPU clock: the same extractor as `wardwatch capture`, its observations counted, not written as JSON)")
+        if decodedAlone != observations {
+            print("note: decoding alone made \(decodedAlone) observations, the capture wrote \(observations)")
+        }
         var own = rusage()
         getrusage(RUSAGE_SELF.rawValue, &own)
         print("wardwatch: \(observations) observations. Peak memory, each process its own: wardwatch \(ours.map(\.peakKB).max()! / 1024) MiB, "
@@ -217,6 +226,32 @@ struct CaptureBench: AsyncParsableCommand {
             + "(Linux counts the spawning process's peak in a child's, so none reads below this bench's own \(own.ru_maxrss / 1024) MiB)")
         print("wardwatch decodes and writes JSON on one thread; a second thread only hands each batch to the output (one batch in flight): the per-CPU-second column compares single-core work.")
         try floods(wardwatch)
+    }
+
+    /// Every packet of the benchmark capture through the capture's extractor in this process, the observations
+    /// counted but not written: how fast decoding is without the JSON. Returns this thread's CPU seconds.
+    func decodeAlone() throws -> (cpu: Double, observations: Int) {
+        func threadCPU() -> Double {
+            var now = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+            return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        }
+        let start = threadCPU()
+        var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "vm", site: "default"))
+        var batch = ObservationBatch(discarding: true)
+        var observations = 0
+        let source = try PcapSource(file: capture)
+        let linkType = source.linkType
+        while try source.next({ bytes, length, time in
+            extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
+        }) == .packet {
+            if batch.count >= 4096 {
+                observations += batch.count
+                batch.removeAll()
+            }
+        }
+        extractor.finish(into: &batch)
+        return (threadCPU() - start, observations + batch.count)
     }
 
     /// Hostile traffic a sensor on a SPAN port meets, one capture each, timed against p0f on the same file (medians of

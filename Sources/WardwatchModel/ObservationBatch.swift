@@ -17,10 +17,22 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
     private var lines: JSONWriter
     private var keys: JSONWriter
     public private(set) var records: [Record] = []
+    /// Observations counted but not written (`discarding`).
+    private var discarded = 0
+    private let discarding: Bool
 
     public init(capacity: Int = 1 << 16) {
         lines = JSONWriter(capacity: capacity)
         keys = JSONWriter(capacity: 64)
+        discarding = false
+    }
+
+    /// A batch that counts observations but writes none (no JSON, nor the texts only JSON needs): the benchmark's
+    /// measure of decoding alone, against what writing the observations costs on top.
+    public init(discarding: Bool) {
+        lines = JSONWriter(capacity: 64)
+        keys = JSONWriter(capacity: 64)
+        self.discarding = discarding
     }
 
     /// Forgets every observation, keeping the memory for the next batch.
@@ -28,10 +40,11 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
         lines.reset()
         keys.reset()
         records.removeAll(keepingCapacity: true)
+        discarded = 0
     }
 
-    public var count: Int { records.count }
-    public var isEmpty: Bool { records.isEmpty }
+    public var count: Int { records.count + discarded }
+    public var isEmpty: Bool { count == 0 }
 
     /// Appends one observation.
     public mutating func append(_ observation: Observation) {
@@ -40,6 +53,10 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
 
     /// Appends one observation written by `write` (one JSON object, keys sorted) with its device key and time.
     public mutating func append<Key: JSONText>(key: Key, time: EventTime, _ write: (inout JSONWriter) -> Void) {
+        if discarding {
+            discarded += 1
+            return
+        }
         let start = lines.count
         write(&lines)
         let end = lines.count

@@ -72,6 +72,25 @@ struct JSONWriterTests {
         return observations
     }
 
+    @Test("a discarding batch (the bench's decoding alone) counts every observation and writes none")
+    func discardingBatch() throws {
+        func run(_ batch: consuming ObservationBatch) throws -> (count: Int, bytes: Int) {
+            var batch = batch
+            var extractor = ObservationExtractor(sensor: SensorIdentity(sensorId: "vm", site: "default"))
+            let source = try PcapSource(file: Fixtures.wardSample)
+            let linkType = source.linkType
+            while try source.next({ bytes, length, time in
+                extractor.extract(bytes, originalLength: length, linkType: linkType, time: time, into: &batch)
+            }) == .packet {}
+            extractor.finish(into: &batch)
+            return (batch.count, batch.withLines { $0.count })
+        }
+        let written = try run(ObservationBatch())
+        let discarded = try run(ObservationBatch(discarding: true))
+        #expect(written.count > 10 && written.bytes > 1_000)
+        #expect(discarded.count == written.count && discarded.bytes == 0)
+    }
+
     @Test("byte-identical to the Codable encoder on the ward sample")
     func wardSample() throws {
         let count = try Self.expectIdentical(capturedFrom: Fixtures.wardSample, "ward-sample").count

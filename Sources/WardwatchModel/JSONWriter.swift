@@ -72,6 +72,22 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         needsComma = true
     }
 
+    /// Starts members written apart from any object (see `DeviceEnvelope`): the next key gets no comma.
+    mutating func beginMembers() { needsComma = false }
+
+    /// Writes members already encoded (`"a":1,"b":2`, see `DeviceEnvelope`) among an object's, after a comma where
+    /// one is due.
+    @inline(__always)
+    mutating func members(_ json: UnsafeRawBufferPointer) {
+        separator()
+        bytes.append(json)
+        needsComma = true
+    }
+
+    /// Appends bytes as they are: no quotes, no escaping, no comma.
+    @inline(__always)
+    mutating func appendRaw(_ raw: UnsafeRawBufferPointer) { bytes.append(raw) }
+
     /// Writes a JSON string whose text is a plain constant (no character that needs escaping).
     @inline(__always)
     public mutating func plainString(_ text: StaticString) {

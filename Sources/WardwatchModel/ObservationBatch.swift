@@ -17,6 +17,8 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
     private var lines: JSONWriter
     private var keys: JSONWriter
     public private(set) var records: [Record] = []
+    /// Envelope members of the devices this batch wrote lately (see `append(_:device:…)`).
+    private var devices = DeviceEnvelopeCache()
     /// Observations counted but not written (`discarding`).
     private var discarded = 0
     private let discarding: Bool
@@ -66,6 +68,36 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
         records.append(Record(value: start..<end, key: keyStart..<keys.count, timestampMilliseconds: time.milliseconds))
     }
 
+    /// Appends an observation of the device that `device` (four words that tell devices apart) names, written by
+    /// `Observation.writeJSON(to:kind:device:…)`. The device's envelope members come from `envelope` the first time
+    /// and whenever another device has taken its place in the cache since; they must follow from `device`,
+    /// `sensorId` and `site` alone.
+    public mutating func append(
+        _ kind: Observation.Kind, device: DeviceEnvelopeCache.Words, sensorId: EncodedJSON, site: EncodedJSON,
+        time: EventTime, envelope: () -> DeviceEnvelope, payload: (inout JSONWriter) -> Void
+    ) {
+        if discarding {
+            discarded += 1
+            return
+        }
+        func write(_ members: EnvelopeMembers) -> (value: Range<Int>, key: Range<Int>) {
+            let start = lines.count
+            Observation.writeJSON(to: &lines, kind: kind, device: members, time: time, payload: payload)
+            let end = lines.count
+            lines.newline()
+            let keyStart = keys.count
+            keys.appendRaw(members.key)
+            return (start..<end, keyStart..<keys.count)
+        }
+        let written: (value: Range<Int>, key: Range<Int>)
+        if let members = devices.members(of: device, sensorId: sensorId, site: site, envelope) {
+            written = write(members)
+        } else {
+            written = envelope().withMembers(write)
+        }
+        records.append(Record(value: written.value, key: written.key, timestampMilliseconds: time.milliseconds))
+    }
+
     /// Every observation as JSON lines: each object followed by a newline.
     public func withLines<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try lines.withBytes(body) }
 
@@ -79,5 +111,77 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
                 try WardwatchJSON.decode(Observation.self, from: UnsafeRawBufferPointer(rebasing: bytes[record.value]))
             }
         }
+    }
+}
+
+/// The envelope members of recently seen devices, one device per slot of a small table indexed by the device's
+/// words: a sensor's observations come from a few hundred devices, so nearly every lookup finds its device. The
+/// members are kept in raw memory the cache owns, so a lookup retains nothing.
+public struct DeviceEnvelopeCache: ~Copyable {
+    /// Four words that tell devices apart (the capture uses the MAC, the IP address and the VLAN).
+    public typealias Words = (UInt64, UInt64, UInt64, UInt64)
+
+    static let slots = 512
+    /// Bytes a slot keeps: four words, five offsets, then the members' text.
+    static let slotBytes = 512
+    static let textStart = 48
+    private let memory: UnsafeMutableRawPointer
+    /// The sensor and site the slots were made for; a different one empties them.
+    private var sensor: (id: EncodedJSON, site: EncodedJSON)?
+
+    init() {
+        memory = .allocate(byteCount: Self.slots * Self.slotBytes, alignment: 8)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: Self.slots * Self.slotBytes)
+    }
+
+    deinit { memory.deallocate() }
+
+    /// The members of `words` (for this sensor and site), made by `make` if the table does not hold them; nil for
+    /// members too long to keep (the caller writes them itself).
+    mutating func members(
+        of words: Words, sensorId: EncodedJSON, site: EncodedJSON, _ make: () -> DeviceEnvelope
+    ) -> EnvelopeMembers? {
+        if sensor?.id != sensorId || sensor?.site != site {
+            memory.initializeMemory(as: UInt8.self, repeating: 0, count: Self.slots * Self.slotBytes)
+            sensor = (sensorId, site)
+        }
+        let slot = memory + Self.slot(of: words) * Self.slotBytes
+        let held = slot.load(fromByteOffset: 40, as: UInt16.self) != 0
+        if !held || slot.load(as: UInt64.self) != words.0 || slot.load(fromByteOffset: 8, as: UInt64.self) != words.1
+            || slot.load(fromByteOffset: 16, as: UInt64.self) != words.2 || slot.load(fromByteOffset: 24, as: UInt64.self) != words.3
+        {
+            guard Self.store(make(), words: words, in: slot) else { return nil }
+        }
+        func part(_ index: Int) -> UnsafeRawBufferPointer {
+            let start = Int(slot.load(fromByteOffset: 32 + 2 * index, as: UInt16.self))
+            let end = Int(slot.load(fromByteOffset: 34 + 2 * index, as: UInt16.self))
+            return UnsafeRawBufferPointer(start: slot + start, count: end - start)
+        }
+        return EnvelopeMembers(deviceKey: part(0), identity: part(1), vlan: part(2), key: part(3))
+    }
+
+    /// The slot that keeps the members of `words` (shared with other devices: the last one made holds it).
+    public static func slot(of words: Words) -> Int {
+        var mixed = words.0 &* 0x9E37_79B9_7F4A_7C15 ^ words.1 &* 0xC2B2_AE3D_27D4_EB4F
+        mixed ^= words.2 &* 0x1656_67B1_9E37_79F9 ^ words.3 &* 0x27D4_EB2F_1656_67C5
+        return Int(truncatingIfNeeded: (mixed ^ mixed >> 29) % UInt64(slots))
+    }
+
+    /// Keeps `envelope` in `slot`: the words, the five offsets that bound its four parts (the last, the end, never
+    /// zero in a filled slot), the text. False when the text does not fit.
+    private static func store(_ envelope: DeviceEnvelope, words: Words, in slot: UnsafeMutableRawPointer) -> Bool {
+        let ranges = [envelope.deviceKey, envelope.identity, envelope.vlan, envelope.key]
+        precondition(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "parts not back to back")
+        guard textStart + envelope.bytes.count <= slotBytes else {
+            slot.storeBytes(of: 0, toByteOffset: 40, as: UInt16.self)
+            return false
+        }
+        for (i, word) in [words.0, words.1, words.2, words.3].enumerated() { slot.storeBytes(of: word, toByteOffset: 8 * i, as: UInt64.self) }
+        for (i, range) in ranges.enumerated() {
+            slot.storeBytes(of: UInt16(textStart + range.lowerBound), toByteOffset: 32 + 2 * i, as: UInt16.self)
+        }
+        slot.storeBytes(of: UInt16(textStart + envelope.key.upperBound), toByteOffset: 40, as: UInt16.self)
+        envelope.bytes.withUnsafeBytes { (slot + textStart).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return true
     }
 }

@@ -162,6 +162,35 @@ extension Observation {
         vlan: Int?, sourceMAC: MAC?, sourceIP: IP?, schemaVersion: Int, payloadKind: Kind?,
         payload: (inout JSONWriter) -> Void
     ) {
+        writeEnvelope(
+            to: &w, kind: kind, time: time, payloadKind: payloadKind,
+            deviceKey: { writeDeviceKey(to: &$0, deviceKey) },
+            identity: {
+                writeIdentity(to: &$0, schemaVersion: schemaVersion, sensorId: sensorId, site: site, sourceMAC: sourceMAC, sourceIP: sourceIP)
+            },
+            vlan: { $0.member("vlan", vlan) }, payload: payload)
+    }
+
+    /// Appends an observation of the device whose envelope members `device` holds (see `DeviceEnvelope`): what
+    /// `writeJSON(to:kind:deviceKey:…)` writes for the same parts, byte for byte.
+    @inline(__always)
+    public static func writeJSON(
+        to w: inout JSONWriter, kind: Kind, device: EnvelopeMembers, time: EventTime, payload: (inout JSONWriter) -> Void
+    ) {
+        writeEnvelope(
+            to: &w, kind: kind, time: time, payloadKind: kind, deviceKey: { $0.members(device.deviceKey) },
+            identity: { $0.members(device.identity) }, vlan: { if !device.vlan.isEmpty { $0.members(device.vlan) } },
+            payload: payload)
+    }
+
+    /// The envelope's members in key order, the payload (of `payloadKind`, none when nil) in its place among them;
+    /// the members that follow from the device alone are written by `deviceKey`, `identity` and `vlan`.
+    @inline(__always)
+    private static func writeEnvelope(
+        to w: inout JSONWriter, kind: Kind, time: EventTime, payloadKind: Kind?,
+        deviceKey: (inout JSONWriter) -> Void, identity: (inout JSONWriter) -> Void, vlan: (inout JSONWriter) -> Void,
+        payload: (inout JSONWriter) -> Void
+    ) {
         let slot = payloadKind?.payloadSlot ?? -1
         func writePayload(_ w: inout JSONWriter) {
             w.key(payloadKind!.payloadKey)
@@ -169,10 +198,30 @@ extension Observation {
         }
         w.beginObject()
         if slot == 0 { writePayload(&w) }
-        w.key("device_key"); deviceKey.writeJSONString(to: &w)
+        deviceKey(&w)
         if slot == 1 { writePayload(&w) }
         w.key("kind"); w.plainString(kind.payloadKey)
         if slot == 2 { writePayload(&w) }
+        identity(&w)
+        if slot == 3 { writePayload(&w) }
+        w.key("time"); w.time(time)
+        if slot == 4 { writePayload(&w) }
+        vlan(&w)
+        if slot == 5 { writePayload(&w) }
+        w.endObject()
+    }
+
+    /// `"device_key":…`
+    @inline(__always)
+    static func writeDeviceKey<Key: JSONText>(to w: inout JSONWriter, _ deviceKey: Key) {
+        w.key("device_key"); deviceKey.writeJSONString(to: &w)
+    }
+
+    /// `"schema_version":…,"sensor_id":…,"site":…,"source":{…}`
+    @inline(__always)
+    static func writeIdentity<MAC: JSONText, IP: JSONText, Sensor: JSONValue, Site: JSONValue>(
+        to w: inout JSONWriter, schemaVersion: Int, sensorId: Sensor, site: Site, sourceMAC: MAC?, sourceIP: IP?
+    ) {
         w.key("schema_version"); w.int(schemaVersion)
         w.key("sensor_id"); sensorId.writeJSON(to: &w)
         w.key("site"); site.writeJSON(to: &w)
@@ -181,13 +230,62 @@ extension Observation {
         if let sourceIP { w.key("ip"); sourceIP.writeJSONString(to: &w) }
         if let sourceMAC { w.key("mac"); sourceMAC.writeJSONString(to: &w) }
         w.endObject()
-        if slot == 3 { writePayload(&w) }
-        w.key("time"); w.time(time)
-        if slot == 4 { writePayload(&w) }
-        w.member("vlan", vlan)
-        if slot == 5 { writePayload(&w) }
-        w.endObject()
     }
+}
+
+/// The members of an observation's envelope that follow from its device alone (its key, source, VLAN, and the
+/// sensor), encoded once and copied into each of its observations: a sensor sees a few hundred devices, and most
+/// observations would otherwise format the same addresses and keys again.
+public struct DeviceEnvelope: Sendable {
+    let bytes: [UInt8]
+    /// `"device_key":…`
+    let deviceKey: Range<Int>
+    /// `"schema_version":…` to the end of `"source":{…}`
+    let identity: Range<Int>
+    /// `"vlan":…`, empty without a VLAN.
+    let vlan: Range<Int>
+    /// The device key's text as it is (the record key).
+    let key: Range<Int>
+
+    /// Encodes the members as `Observation.writeJSON(to:kind:deviceKey:…)` writes them (schema version 1).
+    public init<Key: JSONText, MAC: JSONText, IP: JSONText, Sensor: JSONValue, Site: JSONValue>(
+        deviceKey: Key, sensorId: Sensor, site: Site, vlan: Int?, sourceMAC: MAC?, sourceIP: IP?
+    ) {
+        var w = JSONWriter(capacity: 256)
+        func member(_ write: (inout JSONWriter) -> Void) -> Range<Int> {
+            w.beginMembers()
+            let start = w.count
+            write(&w)
+            return start..<w.count
+        }
+        self.deviceKey = member { Observation.writeDeviceKey(to: &$0, deviceKey) }
+        identity = member {
+            Observation.writeIdentity(to: &$0, schemaVersion: 1, sensorId: sensorId, site: site, sourceMAC: sourceMAC, sourceIP: sourceIP)
+        }
+        self.vlan = member { $0.member("vlan", vlan) }
+        let keyStart = w.count
+        deviceKey.appendRaw(to: &w)
+        key = keyStart..<w.count
+        bytes = w.written
+    }
+
+    /// Lends the members to `body`.
+    func withMembers<R>(_ body: (EnvelopeMembers) -> R) -> R {
+        bytes.withUnsafeBytes { all in
+            func part(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[range]) }
+            return body(EnvelopeMembers(deviceKey: part(deviceKey), identity: part(identity), vlan: part(vlan), key: part(key)))
+        }
+    }
+}
+
+/// A device's encoded envelope members (see `DeviceEnvelope`), lent from where they are kept.
+public struct EnvelopeMembers {
+    let deviceKey: UnsafeRawBufferPointer
+    let identity: UnsafeRawBufferPointer
+    /// Empty without a VLAN.
+    let vlan: UnsafeRawBufferPointer
+    /// The device key's text as it is (the record key).
+    let key: UnsafeRawBufferPointer
 }
 
 extension DHCPObservation {

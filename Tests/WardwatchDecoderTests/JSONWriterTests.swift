@@ -72,6 +72,63 @@ struct JSONWriterTests {
         return observations
     }
 
+    @Test("observations written from kept device envelopes equal those written whole: collisions, evictions, a new sensor, members too long to keep")
+    func deviceEnvelopes() {
+        // 2,000 devices and their twins (four times the table and more), each written three times in interleaved order, under two sensors, a
+        // tenth of them with a VLAN, one with a sensor id too long to keep; every kind, so the payload takes each
+        // place among the members.
+        struct Device { var words: DeviceEnvelopeCache.Words; var key: String; var ip: String; var mac: String?; var vlan: Int? }
+        var devices = (0..<2_000).map { i -> Device in
+            let mac = i % 7 == 0 ? nil : String(format: "02:00:00:00:%02x:%02x", i >> 8, i & 0xFF)
+            let ip = "10.1.\(i >> 8).\(i & 0xFF)"
+            return Device(words: (UInt64(i % 7 == 0 ? 0 : i + 1), 0, UInt64(i), i % 10 == 0 ? 21 : 0), key: mac ?? ip, ip: ip, mac: mac,
+                          vlan: i % 10 == 0 ? 20 : nil)
+        }
+        // The same MAC and address on another VLAN whose words share the slot: a device of its own, told apart by
+        // the fourth word alone.
+        var twins = 0
+        for i in stride(from: 1_990, through: 0, by: -10) {
+            let slot = DeviceEnvelopeCache.slot(of: devices[i].words)
+            guard let vlan = (30..<4_000).first(where: { vlan in
+                var words = devices[i].words
+                words.3 = UInt64(vlan + 1)
+                return DeviceEnvelopeCache.slot(of: words) == slot
+            }) else { continue }
+            var twin = devices[i]
+            twin.words.3 = UInt64(vlan + 1)
+            twin.vlan = vlan
+            devices.insert(twin, at: i + 1)
+            twins += 1
+        }
+        #expect(twins > 100)
+        let sensors = [("ward-4", "general"), ("ward-\"5\"", "north\\b"), (String(repeating: "s", count: 600), "long")]
+            .map { (id: EncodedJSON($0.0), site: EncodedJSON($0.1)) }
+        var batch = ObservationBatch()
+        var expected = JSONWriter()
+        var expectedKeys = JSONWriter()
+        var n = 0
+        for round in 0..<3 {
+            for (i, device) in devices.enumerated() {
+                let sensor = sensors[(i + round) % 3 == 0 && i % 50 == 0 ? 2 : (round == 2 ? 1 : 0)]
+                let kind = Observation.Kind.allCases[n % Observation.Kind.allCases.count]
+                let time = EventTime(microseconds: 1_700_000_000_000_000 + Int64(n) * 1_234_567)
+                n += 1
+                func payload(_ w: inout JSONWriter) { w.beginObject(); w.key("n"); w.int(n); w.endObject() }
+                batch.append(kind, device: device.words, sensorId: sensor.id, site: sensor.site, time: time, envelope: {
+                    DeviceEnvelope(deviceKey: device.key, sensorId: sensor.id, site: sensor.site, vlan: device.vlan, sourceMAC: device.mac, sourceIP: device.ip)
+                }, payload: payload)
+                Observation.writeJSON(
+                    to: &expected, kind: kind, deviceKey: device.key, time: time, sensorId: sensor.id, site: sensor.site,
+                    vlan: device.vlan, sourceMAC: device.mac, sourceIP: device.ip, payload: payload)
+                expected.newline()
+                expectedKeys.appendRaw(device.key)
+            }
+        }
+        #expect(batch.count == n)
+        #expect(batch.withLines { Array($0) } == expected.written)
+        #expect(batch.withKeys { Array($0) } == expectedKeys.written)
+    }
+
     @Test("a discarding batch (the bench's decoding alone) counts every observation and writes none")
     func discardingBatch() throws {
         func run(_ batch: consuming ObservationBatch) throws -> (count: Int, bytes: Int) {

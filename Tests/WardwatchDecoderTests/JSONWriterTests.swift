@@ -129,6 +129,25 @@ struct JSONWriterTests {
         #expect(batch.withKeys { Array($0) } == expectedKeys.written)
     }
 
+    @Test("integers are written as Swift prints them: every power of ten and its neighbours, the extremes, random ones")
+    func integers() {
+        var values: [Int64] = [0, 1, -1, Int64.max, Int64.min, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<19 {
+            values += [power - 1, power, power + 1, -power, 99 &* (power / 10), 100_000_000 &* (power % 100_000_000) &+ 7]
+            if power <= Int64.max / 10 { power *= 10 }
+        }
+        var random = SplitMix64(seed: 11)
+        for _ in 0..<20_000 { values.append(Int64(bitPattern: random.next()) >> Int64(random.next() % 64)) }
+        var w = JSONWriter()
+        w.beginArray()
+        for value in values { w.int64(value) }
+        for value in values { w.uint32(UInt32(truncatingIfNeeded: value)) }
+        w.endArray()
+        let expected = "[" + (values.map { String($0) } + values.map { String(UInt32(truncatingIfNeeded: $0)) }).joined(separator: ",") + "]"
+        #expect(String(decoding: w.written, as: UTF8.self) == expected)
+    }
+
     @Test("a discarding batch (the bench's decoding alone) counts every observation and writes none")
     func discardingBatch() throws {
         func run(_ batch: consuming ObservationBatch) throws -> (count: Int, bytes: Int) {

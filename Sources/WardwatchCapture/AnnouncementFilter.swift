@@ -121,11 +121,33 @@ public struct AnnouncementFilter: Sendable {
     /// Decides on a decoded announcement: true to emit it. `key` is its packet's raw key.
     mutating func admit(_ observation: Observation, rawKey key: RawKey?, at time: EventTime) -> Bool {
         guard isEnabled else { return true }
-        let now = time.microseconds
         var hasher = Hasher()
         hasher.combine(Self.contentSeed)
         observation.hashAnnouncement(into: &hasher)
-        let digest = hasher.finalize()
+        return admit(content: hasher.finalize(), rawKey: key, at: time)
+    }
+
+    /// The content digest of an announcement written straight to JSON (not made as an `Observation`): its kind, its
+    /// device, and its payload's JSON, which says all else the record says but its time (the sensor and site are
+    /// the extractor's own). Equal contents give equal JSON, so equal digests, as `hashAnnouncement` does.
+    func content(
+        _ kind: Observation.Kind, mac: MACAddress?, address: FlowAddress, vlan: UInt16?, payloadJSON: UnsafeRawBufferPointer
+    ) -> Int {
+        var hasher = Hasher()
+        hasher.combine(Self.contentSeed)
+        hasher.combine(0xFF as UInt8)  // never an `Observation`'s (`hashAnnouncement` starts with the schema version)
+        hasher.combine(kind)
+        hasher.combine(mac?.value)
+        hasher.combine(address)
+        hasher.combine(vlan)
+        hasher.combine(bytes: payloadJSON)
+        return hasher.finalize()
+    }
+
+    /// Decides on an announcement by its content digest (`hashAnnouncement`'s, or `content(…)`): true to emit it.
+    mutating func admit(content digest: Int, rawKey key: RawKey?, at time: EventTime) -> Bool {
+        guard isEnabled else { return true }
+        let now = time.microseconds
         let index = emitted.index(forKey: digest)
         if let index {
             let last = emitted.values[index]

@@ -157,36 +157,66 @@ enum DiscoveryObservations {
             })
     }
 
-    /// Whether `writeDNS(_ view:)` can write the message: it has no TXT or HINFO record, the only values that need
-    /// texts made (and model fields looked for).
-    static func canWriteInPlace(_ view: DNSMessageView) -> Bool {
-        var textRecords = false
-        view.forEachRecord { record in
-            if record.type == DNSMessage.RecordType.txt || record.type == DNSMessage.RecordType.hinfo { textRecords = true }
+    /// Whether `writeDNS(_:questions:records:to:)` can write the message: its TXT and HINFO records, the values that
+    /// are texts put together (and where model fields are looked for), are ASCII, so their bytes are their texts.
+    static func canWriteInPlace(_ view: DNSMessageView, records: UnsafeBufferPointer<DNSMessageView.Entry>) -> Bool {
+        records.allSatisfy { record in
+            (record.type != DNSMessage.RecordType.txt && record.type != DNSMessage.RecordType.hinfo)
+                || JSONWriter.isASCII(view.data(record))
         }
-        return !textRecords
     }
 
-    /// Writes what `writeDNS(_ message:)` writes for the decoded message, straight from its bytes: no names, records
-    /// or arrays made. Only for a message `canWriteInPlace` accepts.
-    static func writeDNS(_ view: DNSMessageView, to w: inout JSONWriter) {
+    /// Writes what `writeDNS(_ message:)` writes for the decoded message, straight from its bytes (`questions` and
+    /// `records` from `view.withEntries`): no names, records or arrays made. Only for a message `canWriteInPlace`
+    /// accepts.
+    static func writeDNS(
+        _ view: DNSMessageView, questions: UnsafeBufferPointer<DNSMessageView.Entry>,
+        records: UnsafeBufferPointer<DNSMessageView.Entry>, to w: inout JSONWriter
+    ) {
         DNSObservation.writeJSON(
             to: &w, response: view.isResponse,
             answers: { w in
-                view.forEachRecord { record in
+                for record in records {
                     DNSObservation.writeRecord(
                         to: &w, name: { w in writeName(record, of: view, to: &w) }, type: typeName(record.type),
                         value: { w in writeValue(record, of: view, to: &w) })
                 }
             },
-            modelFields: { _ in },
+            modelFields: { w in writeModelFields(of: view, records: records, to: &w) },
             questions: { w in
-                view.forEachQuestion { question in
+                for question in questions {
                     DNSObservation.writeRecord(
                         to: &w, name: { w in writeName(question, of: view, to: &w) }, type: typeName(question.type),
                         value: { $0.plainString("") })
                 }
             })
+    }
+
+    /// The longest of `DNSMessage.modelTXTKeys`: a longer key is none of them.
+    private static let longestModelKey = DNSMessage.modelTXTKeys.map(\.utf8.count).max()!
+
+    /// `DNSMessage.modelTXTFields`, written in place: the TXT strings whose key (before the first `=`) is a model
+    /// key, in wire order, without repeats. The message's TXT records are ASCII (`canWriteInPlace`).
+    private static func writeModelFields(
+        of view: DNSMessageView, records: UnsafeBufferPointer<DNSMessageView.Entry>, to w: inout JSONWriter
+    ) {
+        var written: [(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)] = []
+        for record in records where record.type == DNSMessage.RecordType.txt {
+            view.forEachCharacterString(record) { string in
+                let equals = string.index(of: UInt8(ascii: "="), from: 0)
+                let key = UnsafeRawBufferPointer(rebasing: string[..<equals])
+                let value = UnsafeRawBufferPointer(rebasing: string[min(equals + 1, string.count)...])
+                guard !key.isEmpty, key.count <= longestModelKey,
+                    DNSMessage.modelTXTKeys.contains(String(decoding: key, as: UTF8.self).lowercased()),
+                    !written.contains(where: { $0.key.elementsEqual(key) && $0.value.elementsEqual(value) })
+                else { return }
+                written.append((key, value))
+                w.beginObject()
+                w.key("key"); w.string(utf8: key)
+                w.key("value"); w.string(utf8: value)
+                w.endObject()
+            }
+        }
     }
 
     private static func writeName(_ entry: DNSMessageView.Entry, of view: DNSMessageView, to w: inout JSONWriter) {
@@ -201,11 +231,27 @@ enum DiscoveryObservations {
         case DNSMessage.RecordType.a where data.count == 4:
             AddressText.ip(FlowAddress(IPv4Address(data, at: 0)!)).writeJSON(to: &w)
         case DNSMessage.RecordType.aaaa where data.count == 16:
-            w.string(view.ipv6AddressText(record)!)
+            w.plainString(maxLength: DNSMessageView.ipv6AddressTextLength) { view.writeIPv6AddressText(record, to: $0)! }
         case DNSMessage.RecordType.ptr, DNSMessage.RecordType.cname, DNSMessage.RecordType.ns:
             if view.withTarget(record, { w.string(utf8: $0) }) == nil { w.plainString("") }
+        case DNSMessage.RecordType.txt, DNSMessage.RecordType.hinfo:
+            // The strings joined by spaces (HINFO: exactly two, else nothing), all ASCII (`canWriteInPlace`).
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(data.count, 1)) { scratch in
+                var (count, first) = (0, true)
+                let strings = view.forEachCharacterString(record) { string in
+                    if !first {
+                        scratch[count] = UInt8(ascii: " ")
+                        count += 1
+                    }
+                    first = false
+                    UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(scratch)[count...]).copyMemory(from: string)
+                    count += string.count
+                }
+                if record.type == DNSMessage.RecordType.hinfo && strings != 2 { count = 0 }
+                w.string(utf8: UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(scratch)[..<count]))
+            }
         case DNSMessage.RecordType.srv:
-            // Rare in unicast DNS: made as `dnsValue` makes it.
+            // Made as `dnsValue` makes it.
             if let target = view.withTarget(record, { String(decoding: $0, as: UTF8.self) }) {
                 w.string("\(data.readUInt16(at: 0)!) \(data.readUInt16(at: 2)!) \(data.readUInt16(at: 4)!) \(target)")
             } else {

@@ -96,6 +96,36 @@ public struct ObservationExtractor: Sendable {
         }
     }
 
+    /// `announce` for an announcement written straight to JSON by `payload`: written, then taken back out when the
+    /// filter finds its content was emitted within the interval. A discarding batch (decoding alone) writes nothing,
+    /// so the payload is written aside for the filter.
+    private mutating func announceInPlace(
+        _ kind: Observation.Kind, mac: MACAddress?, ip: FlowAddress, vlan: UInt16?, time: EventTime,
+        rawKey: AnnouncementFilter.RawKey?, into output: inout ObservationBatch, payload: (inout JSONWriter) -> Void
+    ) {
+        var payloadJSON = 0..<0
+        output.append(kind, mac: mac, ip: ip, vlan: vlan, time: time, sensor: sensor) { w in
+            let start = w.count
+            payload(&w)
+            payloadJSON = start..<w.count
+        }
+        guard announcements.isEnabled else { return }
+        let content: Int
+        if output.isDiscarding {
+            var aside = JSONWriter()
+            payload(&aside)
+            content = aside.withBytes { announcements.content(kind, mac: mac, address: ip, vlan: vlan, payloadJSON: $0) }
+        } else {
+            content = output.withLines {
+                announcements.content(kind, mac: mac, address: ip, vlan: vlan, payloadJSON: UnsafeRawBufferPointer(rebasing: $0[payloadJSON]))
+            }
+        }
+        if !announcements.admit(content: content, rawKey: rawKey, at: time) {
+            output.removeLast()
+            counted.repeatedAnnouncements += 1
+        }
+    }
+
     /// The raw key of an announcement packet; counts and returns nil for `repeated` when its bytes were just reported.
     private mutating func announcementKey(
         _ kind: Observation.Kind, mac: MACAddress?, address: FlowAddress? = nil, vlan: UInt16?, payload: UnsafeRawBufferPointer,
@@ -509,11 +539,20 @@ public struct ObservationExtractor: Sendable {
             let multicast = either(5353)
             let raw = multicast ? rawKey(.mdns) : (key: nil, repeated: false)
             if raw.repeated { return }
-            // Unicast DNS is written straight from the message where it can be (no names made).
-            if !multicast, let view = DNSMessageView(udp.payload), DiscoveryObservations.canWriteInPlace(view) {
-                output.append(.dns, mac: frame.source, ip: ip.source, vlan: frame.innermostVLAN, time: time, sensor: sensor) { w in
-                    DiscoveryObservations.writeDNS(view, to: &w)
-                }
+            // Written straight from the message where it can be (no names made); mDNS is an announcement, so the
+            // filter then decides on what was written.
+            if let view = DNSMessageView(udp.payload),
+                view.withEntries({ questions, records in
+                    guard DiscoveryObservations.canWriteInPlace(view, records: records) else { return false }
+                    func write(_ w: inout JSONWriter) { DiscoveryObservations.writeDNS(view, questions: questions, records: records, to: &w) }
+                    if multicast {
+                        announceInPlace(.mdns, mac: frame.source, ip: ip.source, vlan: frame.innermostVLAN, time: time, rawKey: raw.key, into: &output, payload: write)
+                    } else {
+                        output.append(.dns, mac: frame.source, ip: ip.source, vlan: frame.innermostVLAN, time: time, sensor: sensor, payload: write)
+                    }
+                    return true
+                })
+            {
                 return
             }
             switch DNSMessage.decode(udp.payload) {

@@ -316,16 +316,29 @@ public struct DNSMessageView {
         var budget = DNSMessage.maximumEntries
         for _ in 0..<questions {
             let name = reader.offset
-            guard budget > 0, reader.withName({ _ in }) != nil, let (type, _) = reader.questionFields() else { return }
+            guard budget > 0, reader.skipName(), let (type, _) = reader.questionFields() else { return }
             budget -= 1
             question(Entry(type: type, name: name, data: reader.offset..<reader.offset))
         }
         guard wanted else { return }
         for _ in 0..<records {
             let name = reader.offset
-            guard budget > 0, reader.withName({ _ in }) != nil, let (type, _, _, data) = reader.recordFields() else { return }
+            guard budget > 0, reader.skipName(), let (type, _, _, data) = reader.recordFields() else { return }
             budget -= 1
             record(Entry(type: type, name: name, data: data))
+        }
+    }
+
+    /// Hands the questions and the records `decode` keeps to `body`, found in one walk of the message and kept on
+    /// the stack (for a writer that goes over them several times).
+    public func withEntries<R>(_ body: (_ questions: UnsafeBufferPointer<Entry>, _ records: UnsafeBufferPointer<Entry>) -> R) -> R {
+        let capacity = max(1, min(Int(questions) + records, DNSMessage.maximumEntries))
+        return withUnsafeTemporaryAllocation(of: Entry.self, capacity: capacity) { buffer in
+            var (count, questionCount) = (0, 0)
+            walk(
+                question: { buffer.initializeElement(at: count, to: $0); count += 1; questionCount += 1 },
+                record: { buffer.initializeElement(at: count, to: $0); count += 1 }, records: true)
+            return body(UnsafeBufferPointer(rebasing: buffer[..<questionCount]), UnsafeBufferPointer(rebasing: buffer[questionCount..<count]))
         }
     }
 
@@ -338,10 +351,21 @@ public struct DNSMessageView {
     /// A record's data.
     public func data(_ entry: Entry) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[entry.data]) }
 
-    /// An AAAA record's address as `ResourceRecord.addressText` writes it; nil for any other record.
-    public func ipv6AddressText(_ entry: Entry) -> String? {
+    /// Bytes an AAAA record's address text takes at most.
+    public static let ipv6AddressTextLength = DiscoveryText.ipv6TextLength
+
+    /// Writes an AAAA record's address as `ResourceRecord.addressText` writes it at `out` (room for
+    /// `ipv6AddressTextLength`); returns how many bytes, nil for any other record.
+    public func writeIPv6AddressText(_ entry: Entry, to out: UnsafeMutablePointer<UInt8>) -> Int? {
         guard entry.type == DNSMessage.RecordType.aaaa, entry.data.count == 16 else { return nil }
-        return DiscoveryText.ipv6(Array(data(entry))[...])
+        return DiscoveryText.writeIPv6(data(entry), to: out)
+    }
+
+    /// Calls `body` on each character-string of a TXT (at most 256) or HINFO (at most 2) record's data, as
+    /// `decode` reads them; returns how many.
+    @discardableResult
+    public func forEachCharacterString(_ entry: Entry, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+        DNSMessageReader.forEachCharacterString(data(entry), limit: entry.type == DNSMessage.RecordType.hinfo ? 2 : 256, body)
     }
 
     /// Hands the name in a PTR, CNAME or NS record's data, or an SRV record's target, to `body`: nil where `decode`
@@ -387,40 +411,54 @@ struct DNSMessageReader {
     /// Nil, and `offset` unmoved, for a malformed or cut-short name, or one whose wire form goes past `end`.
     mutating func withName<R>(within end: Int = .max, _ body: (UnsafeRawBufferPointer) -> R) -> R? {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumNameLength) { scratch in
-            var count = 0
-            var position = offset
-            var jumps = 0
-            var wireLength = 1
-            var resume: Int?
-            while true {
-                guard let length = bytes.readUInt8(at: position) else { return nil }
-                switch length & 0xC0 {
-                case 0x00:
-                    if length == 0 {
-                        let next = resume ?? position + 1
-                        guard next <= end else { return nil }
-                        offset = next
-                        return body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: scratch[0..<count])))
-                    }
-                    wireLength += 1 + Int(length)
-                    // Within 255 wire octets the text (labels and dots) never exceeds 254 bytes.
-                    guard wireLength <= Self.maximumNameLength, let label = bytes.slice(position + 1, Int(length)) else { return nil }
+            guard let count = readName(within: end, into: scratch.baseAddress!) else { return nil }
+            return body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: scratch[0..<count])))
+        }
+    }
+
+    /// Moves past the name at `offset` as `withName` does, without gathering its text; false where `withName` fails.
+    mutating func skipName() -> Bool { readName(within: .max, into: nil) != nil }
+
+    /// Follows the name at `offset` (bounded jumps and length, no loops), copying its text to `scratch` (room for
+    /// `maximumNameLength` bytes) when there is one; returns the text's length and moves past the name. Nil, and
+    /// `offset` unmoved, for a malformed or cut-short name, or one whose wire form goes past `end`.
+    private mutating func readName(within end: Int, into scratch: UnsafeMutablePointer<UInt8>?) -> Int? {
+        var count = 0
+        var position = offset
+        var jumps = 0
+        var wireLength = 1
+        var resume: Int?
+        while true {
+            guard let length = bytes.readUInt8(at: position) else { return nil }
+            switch length & 0xC0 {
+            case 0x00:
+                if length == 0 {
+                    let next = resume ?? position + 1
+                    guard next <= end else { return nil }
+                    offset = next
+                    return count
+                }
+                wireLength += 1 + Int(length)
+                // Within 255 wire octets the text (labels and dots) never exceeds 254 bytes.
+                guard wireLength <= Self.maximumNameLength, let label = bytes.slice(position + 1, Int(length)) else { return nil }
+                if let scratch {
                     if count > 0 {
                         scratch[count] = UInt8(ascii: ".")
                         count += 1
                     }
-                    UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[count..<(count + label.count)]))
-                        .copyMemory(from: label)
+                    UnsafeMutableRawPointer(scratch + count).copyMemory(from: label.baseAddress!, byteCount: label.count)
                     count += label.count
-                    position += 1 + Int(length)
-                case 0xC0:
-                    guard let pointer = bytes.readUInt16(at: position), jumps < Self.maximumJumps else { return nil }
-                    if resume == nil { resume = position + 2 }
-                    jumps += 1
-                    position = Int(pointer & 0x3FFF)
-                default:
-                    return nil  // 0x40 extended and 0x80 reserved label types
+                } else {
+                    count += (count > 0 ? 1 : 0) + label.count
                 }
+                position += 1 + Int(length)
+            case 0xC0:
+                guard let pointer = bytes.readUInt16(at: position), jumps < Self.maximumJumps else { return nil }
+                if resume == nil { resume = position + 2 }
+                jumps += 1
+                position = Int(pointer & 0x3FFF)
+            default:
+                return nil  // 0x40 extended and 0x80 reserved label types
             }
         }
     }
@@ -492,11 +530,20 @@ struct DNSMessageReader {
     /// record with no data holds one empty string).
     static func characterStrings(_ data: UnsafeRawBufferPointer, limit: Int) -> [String] {
         var out: [String] = []
+        forEachCharacterString(data, limit: limit) { out.append(String(decoding: $0, as: UTF8.self)) }
+        return out
+    }
+
+    /// Calls `body` on the character-strings `characterStrings` reads, in place; returns how many.
+    @discardableResult
+    static func forEachCharacterString(_ data: UnsafeRawBufferPointer, limit: Int, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+        var count = 0
         var i = 0
-        while out.count < limit, let length = data.readUInt8(at: i), let string = data.slice(i + 1, Int(length)) {
-            out.append(String(decoding: string, as: UTF8.self))
+        while count < limit, let length = data.readUInt8(at: i), let string = data.slice(i + 1, Int(length)) {
+            body(string)
+            count += 1
             i += 1 + Int(length)
         }
-        return out
+        return count
     }
 }

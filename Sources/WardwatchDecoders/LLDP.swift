@@ -319,12 +319,22 @@ enum DiscoveryText {
     /// RFC 5952 text of 16 bytes: lowercase, leading zeros dropped, the longest run of two or more zero groups as `::`.
     static func ipv6(_ a: ArraySlice<UInt8>) -> String {
         guard a.count == 16 else { return hexString(a) }
-        let s = a.startIndex
-        var groups = [UInt16](repeating: 0, count: 8)
-        for i in 0..<8 { groups[i] = UInt16(a[s + 2 * i]) << 8 | UInt16(a[s + 2 * i + 1]) }
+        return a.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: ipv6TextLength) { writeIPv6(bytes, to: $0.baseAddress!) }
+        }
+    }
+
+    /// Bytes in the longest `ipv6` text: eight groups of four digits and seven colons.
+    static let ipv6TextLength = 39
+
+    /// Writes `ipv6`'s text of the 16 bytes `a` (exactly 16) at `out` (room for `ipv6TextLength`); returns how many.
+    static func writeIPv6(_ a: UnsafeRawBufferPointer, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        precondition(a.count == 16, "an IPv6 address is 16 bytes")
+        func group(_ i: Int) -> UInt16 { UInt16(a[2 * i]) << 8 | UInt16(a[2 * i + 1]) }
+        // The first of the longest runs of zero groups, if it is two or more long.
         var bestStart = -1, bestLength = 0, runStart = -1
         for i in 0...8 {
-            if i < 8 && groups[i] == 0 {
+            if i < 8 && group(i) == 0 {
                 if runStart < 0 { runStart = i }
             } else if runStart >= 0 {
                 if i - runStart > bestLength { bestStart = runStart; bestLength = i - runStart }
@@ -332,18 +342,30 @@ enum DiscoveryText {
             }
         }
         if bestLength < 2 { bestStart = -1 }
-        var out = ""
+        var n = 0
         var i = 0
         while i < 8 {
             if i == bestStart {
-                out += "::"
+                out[n] = UInt8(ascii: ":")
+                out[n + 1] = UInt8(ascii: ":")
+                n += 2
                 i += bestLength
                 continue
             }
-            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
-            out += String(groups[i], radix: 16)
+            if n > 0 && out[n - 1] != UInt8(ascii: ":") {
+                out[n] = UInt8(ascii: ":")
+                n += 1
+            }
+            let value = group(i)
+            var shift = 12
+            while shift > 0 && value >> UInt16(shift) == 0 { shift -= 4 }
+            while shift >= 0 {
+                out[n] = hexDigit(UInt8(truncatingIfNeeded: value >> UInt16(shift)) & 0x0F)
+                n += 1
+                shift -= 4
+            }
             i += 1
         }
-        return out
+        return n
     }
 }

@@ -33,6 +33,13 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         needsComma = false
     }
 
+    /// Forgets the bytes from `count` on (`count` is a value `count` had after a whole value or record).
+    mutating func truncate(to count: Int) {
+        precondition(count >= 0 && count <= bytes.count, "truncating past the end")
+        bytes.count = count
+        needsComma = false
+    }
+
     /// Ends a record with a newline (JSON lines).
     public mutating func newline() {
         bytes.append(0x0A)
@@ -368,8 +375,8 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 extension JSONWriter {
     /// True when some byte of the word may be a control character, `"` or `\` (never false when one is; may be true
     /// when none is, as a borrow from a lower byte can mark a higher one).
-    /// True when no byte has its top bit set.
-    static func isASCII(_ text: UnsafeRawBufferPointer) -> Bool {
+    /// True when no byte has its top bit set: text whose JSON string is its bytes, escaped.
+    public static func isASCII(_ text: UnsafeRawBufferPointer) -> Bool {
         var i = 0
         while i + 8 <= text.count {
             if text.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }

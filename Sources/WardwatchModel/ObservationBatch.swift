@@ -45,6 +45,20 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
         discarded = 0
     }
 
+    /// Takes the last observation appended back out.
+    public mutating func removeLast() {
+        if discarding {
+            discarded -= 1
+            return
+        }
+        let last = records.removeLast()
+        lines.truncate(to: last.value.lowerBound)
+        keys.truncate(to: last.key.lowerBound)
+    }
+
+    /// True for a batch that counts observations but writes none.
+    public var isDiscarding: Bool { discarding }
+
     public var count: Int { records.count + discarded }
     public var isEmpty: Bool { count == 0 }
 

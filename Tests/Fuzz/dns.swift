@@ -21,7 +21,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         records += 1
         nameBytes += view.withName(record) { $0.count } ?? 0
         nameBytes += view.withTarget(record) { $0.count } ?? 0
-        nameBytes += view.data(record).count + (view.ipv6AddressText(record)?.utf8.count ?? 0)
+        nameBytes += view.data(record).count
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: DNSMessageView.ipv6AddressTextLength) {
+            nameBytes += view.writeIPv6AddressText(record, to: $0.baseAddress!) ?? 0
+        }
     }
     if questions != m.questions.count || records != m.answers.count + m.authorities.count + m.additionals.count {
         fatalError("the view keeps \(questions) questions and \(records) records, the decoder \(m.questions.count) and \(m.records.count)")

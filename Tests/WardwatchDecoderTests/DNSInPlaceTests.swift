@@ -53,10 +53,12 @@ struct DNSInPlaceTests {
                 decodedBytes = w.written
             }
             guard let view else { return (nil, decodedBytes, false) }
-            guard DiscoveryObservations.canWriteInPlace(view) else { return (nil, decodedBytes, true) }
-            var w = JSONWriter()
-            DiscoveryObservations.writeDNS(view, to: &w)
-            return (w.written, decodedBytes, false)
+            return view.withEntries { questions, records in
+                guard DiscoveryObservations.canWriteInPlace(view, records: records) else { return (nil, decodedBytes, true) }
+                var w = JSONWriter()
+                DiscoveryObservations.writeDNS(view, questions: questions, records: records, to: &w)
+                return (w.written, decodedBytes, false)
+            }
         }
     }
 
@@ -127,5 +129,40 @@ struct DNSInPlaceTests {
         let text = String(decoding: result.inPlace ?? [], as: UTF8.self)
         #expect(result.inPlace == result.decoded)
         #expect(text.contains("10.0.1.254") && !text.contains("10.0.1.255"), "the 511th record is the last")
+    }
+
+    @Test("AAAA addresses are written in RFC 5952 form, the same in place and decoded")
+    func ipv6Addresses() {
+        func message(_ addresses: [[UInt8]]) -> [UInt8] {
+            var bytes: [UInt8] = [0, 1, 0x81, 0x80, 0, 0, 0, UInt8(addresses.count), 0, 0, 0, 0]
+            for address in addresses { bytes += [1, 0x68, 0, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16] + address }
+            return bytes
+        }
+        func bytes(_ groups: [UInt16]) -> [UInt8] { groups.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } }
+        let known: [([UInt16], String)] = [
+            ([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], "2001:db8::1"), ([0, 0, 0, 0, 0, 0, 0, 0], "::"), ([0, 0, 0, 0, 0, 0, 0, 1], "::1"),
+            ([0xfe80, 0, 0, 0, 0, 0, 0, 0], "fe80::"), ([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1], "2001:db8::1:0:0:1"),
+            ([0x2001, 0, 0, 1, 0, 0, 0, 1], "2001:0:0:1::1"), ([0x2001, 0xdb8, 0, 1, 1, 1, 1, 1], "2001:db8:0:1:1:1:1:1"),
+            ([0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x0001], "::ffff:a00:1"), ([0xabcd, 0xef01, 0x2345, 0x6789, 0xabcd, 0xef01, 0x2345, 0x6789], "abcd:ef01:2345:6789:abcd:ef01:2345:6789"),
+        ]
+        var random = SplitMix64(seed: 5)
+        var addresses = known.map { bytes($0.0) }
+        for _ in 0..<2_000 {
+            addresses.append(bytes((0..<8).map { _ in random.next() % 3 == 0 ? UInt16(truncatingIfNeeded: random.next() >> UInt64(random.next() % 16)) : 0 }))
+        }
+        for chunk in stride(from: 0, to: addresses.count, by: 100) {
+            let part = Array(addresses[chunk..<min(chunk + 100, addresses.count)])
+            let result = Self.written(message(part))
+            #expect(result.inPlace != nil && result.inPlace == result.decoded)
+            guard chunk == 0, case .success(let decoded) = message(part).withUnsafeBytes({ DNSMessage.decode($0) }) else { continue }
+            for (record, expected) in zip(decoded.answers, known) { #expect(record.addressText == expected.1) }
+        }
+        // Apart from the IPv4-mapped form, the text is IPv6Address's.
+        for address in addresses where !(address[0..<10].allSatisfy { $0 == 0 } && address[10] == 0xFF && address[11] == 0xFF) {
+            let decoded = message([address]).withUnsafeBytes { DNSMessage.decode($0) }
+            guard case .success(let m) = decoded else { Issue.record("no decode"); continue }
+            let expected = address.withUnsafeBytes { IPv6Address($0, at: 0)!.description }
+            #expect(m.answers.first?.addressText == expected, "\(address)")
+        }
     }
 }

@@ -113,6 +113,12 @@ struct ConnectionAnalyzer {
         return payload(tcp, direction: d, sensor: sensor, context: context, caches: &caches, into: &output)
     }
 
+    /// Whether `segment` may change `heldBytes`: only a payload for a direction whose decoders are not done does
+    /// (`payload` returns at once for the others).
+    func mayHoldMore(_ tcp: TCPSegment, from source: FlowEndpoint) -> Bool {
+        !tcp.payload.isEmpty && directions[source == client ? 0 : 1].application != .done
+    }
+
     /// Bytes both directions hold for the decoders: prefixes and TLS messages in the making (see `StreamBudget`).
     var heldBytes: Int { directions[0].heldBytes + directions[1].heldBytes }
 

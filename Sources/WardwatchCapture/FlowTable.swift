@@ -298,6 +298,17 @@ public struct FlowTable: Sendable {
         sensor: SensorIdentity, context: ConnectionAnalyzer.PacketContext, caches: inout AnalyzerCaches,
         into output: inout ObservationBatch
     ) -> String? {
+        // Only a payload for a direction still being read changes the bytes held: no sums for the others (bare ACKs,
+        // the rest of a stream once its decoders are done).
+        guard slots[index].entry.connection!.mayHoldMore(tcp, from: source) else {
+            #if DEBUG
+            let before = slots[index].entry.connection!.heldBytes
+            defer { assert(slots[index].entry.connection?.heldBytes ?? before == before, "held bytes changed") }
+            #endif
+            return slots[index].entry.connection!.segment(
+                tcp, from: source, mac: mac, ipFacts: ipFacts, sensor: sensor, context: context, caches: &caches,
+                into: &output)
+        }
         let held = slots[index].entry.connection!.heldBytes
         let application = slots[index].entry.connection!.segment(
             tcp, from: source, mac: mac, ipFacts: ipFacts, sensor: sensor, context: context, caches: &caches,

@@ -264,8 +264,8 @@ enum DiscoveryObservations {
 
     static func ssdp(_ message: SSDPMessage) -> SSDPObservation {
         let startLine: String = switch message.kind {
-        case .notify: "NOTIFY * HTTP/1.1"
-        case .search: "M-SEARCH * HTTP/1.1"
+        case .notify: startLines.notify
+        case .search: startLines.search
         case .response(let status): "HTTP/1.1 \(status)"
         case .other(let method): "\(method) * HTTP/1.1"
         }
@@ -274,6 +274,27 @@ enum DiscoveryObservations {
             location: nonEmpty(message.location), notificationType: nonEmpty(message.nt),
             searchTarget: nonEmpty(message.st), userAgent: nonEmpty(message.userAgent))
     }
+
+    /// Writes the payload of `ssdp(_:)`'s observation straight from the datagram's fields: no texts made.
+    static func writeSSDP(_ fields: SSDPFields, to w: inout JSONWriter) {
+        func text(_ value: UnsafeRawBufferPointer?) -> UTF8Text? {
+            guard let value, !value.isEmpty else { return nil }
+            return UTF8Text(value)
+        }
+        func write<StartLine: JSONText>(_ startLine: StartLine) {
+            SSDPObservation.writeJSON(
+                to: &w, location: text(fields.location), notificationType: text(fields.nt), searchTarget: text(fields.st),
+                server: text(fields.server), startLine: startLine, userAgent: text(fields.userAgent), usn: text(fields.usn))
+        }
+        switch fields.kind {
+        case .notify: write(Self.startLines.notify)
+        case .search: write(Self.startLines.search)
+        case .response(let status): write("HTTP/1.1 \(status)")
+        case .other(let method): write("\(method) * HTTP/1.1")
+        }
+    }
+
+    private static let startLines = (notify: "NOTIFY * HTTP/1.1", search: "M-SEARCH * HTTP/1.1")
 
     static func wsDiscovery(_ message: WSDiscoveryMessage) -> WSDiscoveryObservation {
         let name: String = switch message.kind {

@@ -572,10 +572,10 @@ public struct ObservationExtractor: Sendable {
         } else if either(1900) {
             let raw = rawKey(.ssdp)
             if raw.repeated { return }
-            guard let message = SSDPMessage.decode(udp.payload) else { counted.malformed("ssdp"); return }
-            var o = sourced(.ssdp)
-            o.ssdp = DiscoveryObservations.ssdp(message)
-            announce(o, rawKey: raw.key, time: time, into: &output)
+            guard let fields = SSDPFields.decode(udp.payload) else { counted.malformed("ssdp"); return }
+            announceInPlace(.ssdp, mac: frame.source, ip: ip.source, vlan: frame.innermostVLAN, time: time, rawKey: raw.key, into: &output) {
+                DiscoveryObservations.writeSSDP(fields, to: &$0)
+            }
         } else if either(3702) {
             let raw = rawKey(.wsdiscovery)
             if raw.repeated { return }

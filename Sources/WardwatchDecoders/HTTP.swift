@@ -243,20 +243,30 @@ struct HTTPHeadScanner {
 extension DiscoveryText {
     /// A header value without surrounding spaces and tabs, cut to `bytes` on a UTF-8 boundary.
     static func headerValue(_ value: UnsafeRawBufferPointer, bytes limit: Int) -> String {
+        String(decoding: headerValueBytes(value, bytes: limit), as: UTF8.self)
+    }
+
+    /// The bytes of `headerValue`'s text.
+    static func headerValueBytes(_ value: UnsafeRawBufferPointer, bytes limit: Int) -> UnsafeRawBufferPointer {
         var start = 0
         var end = value.count
         while start < end, value[start] == 0x20 || value[start] == 0x09 { start += 1 }
         while end > start, value[end - 1] == 0x20 || value[end - 1] == 0x09 { end -= 1 }
-        return truncated(UnsafeRawBufferPointer(rebasing: value[start..<end]), bytes: limit)
+        return truncatedBytes(UnsafeRawBufferPointer(rebasing: value[start..<end]), bytes: limit)
     }
 
     /// At most `limit` bytes of UTF-8 text, never cutting a multi-byte sequence in two.
     static func truncated(_ value: UnsafeRawBufferPointer, bytes limit: Int) -> String {
-        guard value.count > limit else { return String(decoding: value, as: UTF8.self) }
+        String(decoding: truncatedBytes(value, bytes: limit), as: UTF8.self)
+    }
+
+    /// The bytes of `truncated`'s text.
+    static func truncatedBytes(_ value: UnsafeRawBufferPointer, bytes limit: Int) -> UnsafeRawBufferPointer {
+        guard value.count > limit else { return value }
         var end = max(limit, 0)
         // Step back over continuation bytes (10xxxxxx) so the cut falls before a lead byte.
         while end > 0, value[end] & 0xC0 == 0x80 { end -= 1 }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: value[0..<end]), as: UTF8.self)
+        return UnsafeRawBufferPointer(rebasing: value[0..<end])
     }
 
     static func truncated(_ string: String, bytes limit: Int) -> String {

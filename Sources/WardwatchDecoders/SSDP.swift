@@ -48,35 +48,59 @@ public struct SSDPMessage: Equatable, Sendable {
 
     /// Decodes an SSDP datagram (the UDP payload); nil when it does not start with an HTTP/1.x start line.
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> SSDPMessage? {
+        guard let fields = SSDPFields.decode(bytes) else { return nil }
+        func text(_ value: UnsafeRawBufferPointer?) -> String? { value.map { String(decoding: $0, as: UTF8.self) } }
+        return SSDPMessage(
+            kind: fields.kind, server: text(fields.server), usn: text(fields.usn), location: text(fields.location),
+            nt: text(fields.nt), nts: text(fields.nts), st: text(fields.st), userAgent: text(fields.userAgent),
+            cacheControl: text(fields.cacheControl))
+    }
+}
+
+/// An SSDP message's fields where they lie in the datagram: what `SSDPMessage` makes texts of (each value trimmed
+/// and cut as there), for a writer that copies them out without making texts. Valid while the datagram's bytes are.
+public struct SSDPFields {
+    public var kind: SSDPMessage.Kind
+    public var server: UnsafeRawBufferPointer?
+    public var usn: UnsafeRawBufferPointer?
+    public var location: UnsafeRawBufferPointer?
+    public var nt: UnsafeRawBufferPointer?
+    public var nts: UnsafeRawBufferPointer?
+    public var st: UnsafeRawBufferPointer?
+    public var userAgent: UnsafeRawBufferPointer?
+    public var cacheControl: UnsafeRawBufferPointer?
+
+    /// The fields of an SSDP datagram; nil when it does not start with an HTTP/1.x start line.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> SSDPFields? {
         var scanner = HTTPHeadScanner(bytes, isDatagram: true)
         guard let start = scanner.startLine() else { return nil }
-        var message: SSDPMessage
+        var fields: SSDPFields
         switch start.kind {
         case .response(let status):
-            message = SSDPMessage(kind: .response(status: status))
+            fields = SSDPFields(kind: .response(status: status))
         case .request(let method, _):
-            message = SSDPMessage(kind: method == "NOTIFY" ? .notify : method == "M-SEARCH" ? .search : .other(method: method))
+            fields = SSDPFields(kind: method == "NOTIFY" ? .notify : method == "M-SEARCH" ? .search : .other(method: method))
         }
         while let header = scanner.nextHeader() {
-            let value = { DiscoveryText.headerValue(header.value, bytes: maximumValueBytes) }
+            let value = { DiscoveryText.headerValueBytes(header.value, bytes: SSDPMessage.maximumValueBytes) }
             if header.is("server") {
-                message.server = value()
+                fields.server = value()
             } else if header.is("usn") {
-                message.usn = value()
+                fields.usn = value()
             } else if header.is("location") {
-                message.location = value()
+                fields.location = value()
             } else if header.is("nt") {
-                message.nt = value()
+                fields.nt = value()
             } else if header.is("nts") {
-                message.nts = value()
+                fields.nts = value()
             } else if header.is("st") {
-                message.st = value()
+                fields.st = value()
             } else if header.is("user-agent") {
-                message.userAgent = value()
+                fields.userAgent = value()
             } else if header.is("cache-control") {
-                message.cacheControl = value()
+                fields.cacheControl = value()
             }
         }
-        return message
+        return fields
     }
 }

@@ -15,6 +15,30 @@ extension String: JSONText {
     public func appendRaw(to w: inout JSONWriter) { w.appendRaw(self) }
 }
 
+/// Text where it lies in a packet, read as UTF-8 (ill-formed sequences replaced): written as the `String` of those
+/// bytes would be, with no `String` made for ASCII.
+public struct UTF8Text: JSONText {
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    public func writeJSONString(to w: inout JSONWriter) { w.string(utf8: bytes) }
+
+    public func appendRaw(to w: inout JSONWriter) {
+        JSONWriter.isASCII(bytes) ? w.appendRaw(bytes) : w.appendRaw(String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+extension JSONWriter {
+    /// A text member, left out when absent.
+    @inline(__always)
+    public mutating func member<Text: JSONText>(_ name: StaticString, _ value: Text?) {
+        guard let value else { return }
+        key(name)
+        value.writeJSONString(to: &self)
+    }
+}
+
 /// A value that writes itself as one JSON value: a text as a string, a list of texts as an array, or an
 /// `EncodedJSON` as the bytes it was encoded to once.
 public protocol JSONValue {
@@ -535,12 +559,23 @@ extension DNSObservation {
 
 extension SSDPObservation {
     func writeJSON(to w: inout JSONWriter) {
+        Self.writeJSON(
+            to: &w, location: location, notificationType: notificationType, searchTarget: searchTarget, server: server,
+            startLine: startLine, userAgent: userAgent, usn: usn)
+    }
+
+    /// Writes an SSDP observation's payload from its parts (absent ones are left out).
+    @inline(__always)
+    public static func writeJSON<Text: JSONText, StartLine: JSONText>(
+        to w: inout JSONWriter, location: Text?, notificationType: Text?, searchTarget: Text?, server: Text?,
+        startLine: StartLine, userAgent: Text?, usn: Text?
+    ) {
         w.beginObject()
         w.member("location", location)
         w.member("notification_type", notificationType)
         w.member("search_target", searchTarget)
         w.member("server", server)
-        w.key("start_line"); w.string(startLine)
+        w.key("start_line"); startLine.writeJSONString(to: &w)
         w.member("user_agent", userAgent)
         w.member("usn", usn)
         w.endObject()

@@ -9,7 +9,10 @@ import WardwatchModel
 @Suite("DNS written in place")
 struct DNSInPlaceTests {
     /// The UDP payloads on port 53 or 5353 of every shared and fixture capture.
-    static func dnsPayloads() throws -> [[UInt8]] {
+    static func dnsPayloads() throws -> [[UInt8]] { try udpPayloads(ports: [53, 5353]) }
+
+    /// The UDP payloads to or from `ports` of every shared and fixture capture.
+    static func udpPayloads(ports: Set<UInt16>) throws -> [[UInt8]] {
         let roots = [Fixtures.path("Tests/Fixtures"), Fixtures.path("Sources/WardwatchApp/Resources"),
                      Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/pcaps").path]
         var files: [String] = []
@@ -32,7 +35,7 @@ struct DNSInPlaceTests {
                         transport = ip.payload
                     }
                     guard let transport, case .success(let udp) = UDPDatagram.decode(transport),
-                        [53, 5353].contains(udp.sourcePort) || [53, 5353].contains(udp.destinationPort)
+                        ports.contains(udp.sourcePort) || ports.contains(udp.destinationPort)
                     else { return }
                     payloads.append(Array(udp.payload))
                 }
@@ -164,5 +167,63 @@ struct DNSInPlaceTests {
             let expected = address.withUnsafeBytes { IPv6Address($0, at: 0)!.description }
             #expect(m.answers.first?.addressText == expected, "\(address)")
         }
+    }
+}
+
+/// SSDP observations are written straight from the datagram (`SSDPFields`): byte for byte what the decoded message's
+/// observation (`DiscoveryObservations.ssdp`) writes.
+@Suite("SSDP written in place")
+struct SSDPInPlaceTests {
+    static func written(_ datagram: [UInt8]) -> (inPlace: String?, decoded: String?) {
+        datagram.withUnsafeBytes { bytes in
+            let inPlace = SSDPFields.decode(bytes).map { fields in
+                var w = JSONWriter()
+                DiscoveryObservations.writeSSDP(fields, to: &w)
+                return String(decoding: w.written, as: UTF8.self)
+            }
+            let decoded = SSDPMessage.decode(bytes).map { message in
+                let o = DiscoveryObservations.ssdp(message)
+                var w = JSONWriter()
+                SSDPObservation.writeJSON(
+                    to: &w, location: o.location, notificationType: o.notificationType, searchTarget: o.searchTarget,
+                    server: o.server, startLine: o.startLine, userAgent: o.userAgent, usn: o.usn)
+                return String(decoding: w.written, as: UTF8.self)
+            }
+            return (inPlace, decoded)
+        }
+    }
+
+    @Test("every SSDP datagram of every capture, 40 damaged copies of each, and odd ones are written as when decoded")
+    func everyCaptureAndDamage() throws {
+        var datagrams = try DNSInPlaceTests.udpPayloads(ports: [1900])
+        #expect(datagrams.count >= 100, "\(datagrams.count) datagrams")
+        // Other methods and statuses, empty and padded values, non-ASCII and non-UTF-8 values, a value past 1024 bytes
+        // cut inside a multi-byte character, quotes and control characters.
+        datagrams += [
+            "SUBSCRIBE * HTTP/1.1\r\nSERVER:  x \t\r\nUSN:\r\n\r\n", "HTTP/1.1 404 Not Found\r\nST: caf\u{E9}\r\n\r\n",
+            "NOTIFY * HTTP/1.1\r\nLOCATION: http://a/\"b\\c\u{1}\r\nNT: " + String(repeating: "\u{E9}", count: 600) + "\r\n\r\n",
+            "M-SEARCH * HTTP/1.1\nUSER-AGENT: a\nST: ssdp:all",
+        ].map { Array($0.utf8) }
+        datagrams.append(Array("NOTIFY * HTTP/1.1\r\nSERVER: ".utf8) + [0xFF, 0xC3, 0x41, 0xE2, 0x82] + Array("\r\n\r\n".utf8))
+        var random = SplitMix64(seed: 3)
+        var checked = 0
+        for (n, datagram) in datagrams.enumerated() {
+            for round in 0...40 {
+                var damaged = datagram
+                if round > 0 && !damaged.isEmpty {
+                    if round % 2 == 0 {
+                        damaged = Array(damaged.prefix(Int(random.next() % UInt64(damaged.count + 1))))
+                    } else {
+                        for _ in 0..<(1 + round % 3) where !damaged.isEmpty {
+                            damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
+                        }
+                    }
+                }
+                let result = Self.written(damaged)
+                #expect(result.inPlace == result.decoded, "datagram \(n), round \(round)")
+                if result.inPlace != nil { checked += 1 }
+            }
+        }
+        #expect(checked > 2_000)
     }
 }

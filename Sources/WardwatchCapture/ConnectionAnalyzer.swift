@@ -266,7 +266,7 @@ struct ConnectionAnalyzer {
                     if buffer.count >= Self.httpHeadWindow { finish(d) }
                     return nil
                 }
-                if let head = HTTPHead.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
+                if let head = HTTPHeadFields.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
                     appendObservation(.http, d, sensor: sensor, context: context, into: &output) { w, connection in
                         DiscoveryObservations.writeHTTP(head, to: &w, connection: connection)
                     }

@@ -313,12 +313,16 @@ enum DiscoveryObservations {
             xaddrs: endpoint?.xAddrs ?? [], metadataVersion: endpoint?.metadataVersion.map(Int.init))
     }
 
-    /// Writes an `http` payload from a message head; `connection` writes its endpoints.
-    static func writeHTTP(_ head: HTTPHead, to w: inout JSONWriter, connection: (inout JSONWriter) -> Void) {
+    /// Writes an `http` payload from a message head's fields; `connection` writes its endpoints.
+    static func writeHTTP(_ head: HTTPHeadFields, to w: inout JSONWriter, connection: (inout JSONWriter) -> Void) {
+        func text(_ value: UnsafeRawBufferPointer?) -> UTF8Text? {
+            guard let value, !value.isEmpty else { return nil }
+            return UTF8Text(value)
+        }
         HTTPObservation.writeJSON(
             to: &w, direction: head.isRequest ? "request" : "response", method: nonEmpty(head.method),
-            host: nonEmpty(head.host), path: head.isRequest ? nonEmpty(head.path) ?? "/" : nil,
-            status: head.isRequest ? nil : head.statusCode, userAgent: nonEmpty(head.userAgent), server: nonEmpty(head.server),
+            host: text(head.host), path: head.isRequest ? text(head.path) ?? UTF8Text(HTTPHeadFields.rootPath) : nil,
+            status: head.isRequest ? nil : head.statusCode, userAgent: text(head.userAgent), server: text(head.server),
             connection: connection)
     }
 }

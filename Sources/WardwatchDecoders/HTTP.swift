@@ -35,29 +35,12 @@ public struct HTTPHead: Equatable, Sendable {
     /// (see `mayStartHead`). A head cut short by the segment's end keeps the header lines that arrived whole and has
     /// `isComplete` false: decode again when more of the stream has arrived.
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> HTTPHead? {
-        var scanner = HTTPHeadScanner(bytes, isDatagram: false)
-        guard let start = scanner.startLine() else { return nil }
-        var head = HTTPHead(version: start.version, isComplete: false)
-        switch start.kind {
-        case .request(let method, let target):
-            head.method = method
-            let parsed = Self.parseTarget(target)
-            head.path = parsed.path
-            head.host = parsed.host
-        case .response(let status):
-            head.statusCode = status
-        }
-        while let header = scanner.nextHeader() {
-            if header.is("host") {
-                head.host = DiscoveryText.headerValue(header.value, bytes: maximumValueBytes)
-            } else if header.is("user-agent") {
-                head.userAgent = DiscoveryText.headerValue(header.value, bytes: maximumValueBytes)
-            } else if header.is("server") {
-                head.server = DiscoveryText.headerValue(header.value, bytes: maximumValueBytes)
-            }
-        }
-        head.isComplete = scanner.sawEnd
-        return head
+        guard let fields = HTTPHeadFields.decode(bytes) else { return nil }
+        func text(_ value: UnsafeRawBufferPointer?) -> String? { value.map { String(decoding: $0, as: UTF8.self) } }
+        return HTTPHead(
+            version: String(decoding: fields.version, as: UTF8.self), method: fields.method, path: text(fields.path),
+            statusCode: fields.statusCode, host: text(fields.host), userAgent: text(fields.userAgent),
+            server: text(fields.server), isComplete: fields.isComplete)
     }
 
     /// True when `bytes` could be the beginning of an HTTP/1.x head that a later TCP segment completes: an upper-case
@@ -89,10 +72,11 @@ public struct HTTPHead: Equatable, Sendable {
         return false
     }
 
-    /// Path (no query, fragment or user information) and, for an absolute-form target, its host.
-    static func parseTarget(_ target: UnsafeRawBufferPointer) -> (path: String, host: String?) {
+    /// Path (no query, fragment or user information) and, for an absolute-form target, its host: the bytes of
+    /// their texts (the path of an absolute-form target with none is "/").
+    static func parseTarget(_ target: UnsafeRawBufferPointer) -> (path: UnsafeRawBufferPointer, host: UnsafeRawBufferPointer?) {
         var start = 0
-        var host: String?
+        var host: UnsafeRawBufferPointer?
         // absolute-form: scheme "://" authority path
         var i = 0
         while i < target.count, i < 16, isSchemeByte(target[i]) { i += 1 }
@@ -103,19 +87,63 @@ public struct HTTPHead: Equatable, Sendable {
             while authorityEnd < target.count, !"/?#".utf8.contains(target[authorityEnd]) { authorityEnd += 1 }
             var authorityStart = i + 3
             for j in authorityStart..<authorityEnd where target[j] == UInt8(ascii: "@") { authorityStart = j + 1 }
-            host = DiscoveryText.headerValue(
+            host = DiscoveryText.headerValueBytes(
                 UnsafeRawBufferPointer(rebasing: target[authorityStart..<authorityEnd]), bytes: maximumValueBytes)
             start = authorityEnd
         }
         var end = start
         while end < target.count, target[end] != UInt8(ascii: "?"), target[end] != UInt8(ascii: "#") { end += 1 }
         let path = UnsafeRawBufferPointer(rebasing: target[start..<end])
-        return (path.isEmpty && host != nil ? "/" : DiscoveryText.truncated(path, bytes: maximumPathBytes), host)
+        return (path.isEmpty && host != nil ? HTTPHeadFields.rootPath : DiscoveryText.truncatedBytes(path, bytes: maximumPathBytes), host)
     }
 
     static func isSchemeByte(_ b: UInt8) -> Bool {
         (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
             || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
+    }
+}
+
+/// An HTTP/1.x head's fields where they lie in the bytes decoded: what `HTTPHead` makes texts of (values trimmed and
+/// cut as there), for a writer that copies them out without making texts. Valid while those bytes are.
+public struct HTTPHeadFields {
+    /// "HTTP/1.1" or "HTTP/1.0".
+    public var version: UnsafeRawBufferPointer
+    public var method: String?
+    public var path: UnsafeRawBufferPointer?
+    public var statusCode: Int?
+    public var host: UnsafeRawBufferPointer?
+    public var userAgent: UnsafeRawBufferPointer?
+    public var server: UnsafeRawBufferPointer?
+    public var isComplete = false
+
+    public var isRequest: Bool { method != nil }
+
+    /// "/" (the path of a request that has none), as bytes that are always there (a constant's).
+    public static var rootPath: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: ("/" as StaticString).utf8Start, count: 1) }
+
+    /// The fields of the head at the start of `bytes`, as `HTTPHead.decode` reads it; nil where it finds none.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> HTTPHeadFields? {
+        var scanner = HTTPHeadScanner(bytes, isDatagram: false)
+        guard let start = scanner.startLine() else { return nil }
+        var head = HTTPHeadFields(version: start.version)
+        switch start.kind {
+        case .request(let method, let target):
+            head.method = method
+            (head.path, head.host) = HTTPHead.parseTarget(target)
+        case .response(let status):
+            head.statusCode = status
+        }
+        while let header = scanner.nextHeader() {
+            if header.is("host") {
+                head.host = DiscoveryText.headerValueBytes(header.value, bytes: HTTPHead.maximumValueBytes)
+            } else if header.is("user-agent") {
+                head.userAgent = DiscoveryText.headerValueBytes(header.value, bytes: HTTPHead.maximumValueBytes)
+            } else if header.is("server") {
+                head.server = DiscoveryText.headerValueBytes(header.value, bytes: HTTPHead.maximumValueBytes)
+            }
+        }
+        head.isComplete = scanner.sawEnd
+        return head
     }
 }
 
@@ -172,14 +200,14 @@ struct HTTPHeadScanner {
     }
 
     /// "METHOD target HTTP/1.x" or "HTTP/1.x status reason"; nil for anything else.
-    mutating func startLine() -> (kind: StartKind, version: String)? {
+    mutating func startLine() -> (kind: StartKind, version: UnsafeRawBufferPointer)? {
         guard let line = line(), line.count >= 8 else { return nil }
         if Self.isVersion(line, at: 0) {
             // HTTP/1.x SP 3DIGIT [SP reason]
             guard line.count >= 12, line[8] == 0x20, let status = Self.threeDigits(line, at: 9),
                 line.count == 12 || line[12] == 0x20
             else { return nil }
-            return (.response(status: status), String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<8]), as: UTF8.self))
+            return (.response(status: status), UnsafeRawBufferPointer(rebasing: line[0..<8]))
         }
         // method: 1-20 upper-case letters or '-'
         var m = 0
@@ -200,7 +228,7 @@ struct HTTPHeadScanner {
             .request(
                 method: String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<m]), as: UTF8.self),
                 target: UnsafeRawBufferPointer(rebasing: line[targetStart..<targetEnd])),
-            String(decoding: UnsafeRawBufferPointer(rebasing: line[(line.count - 8)...]), as: UTF8.self)
+            UnsafeRawBufferPointer(rebasing: line[(line.count - 8)...])
         )
     }
 

@@ -497,9 +497,9 @@ extension HTTPObservation {
 
     /// Writes an HTTP observation's payload from its parts; `connection` writes its endpoints.
     @inline(__always)
-    public static func writeJSON(
-        to w: inout JSONWriter, direction: String, method: String?, host: String?, path: String?, status: Int?,
-        userAgent: String?, server: String?, connection: (inout JSONWriter) -> Void
+    public static func writeJSON<Text: JSONText>(
+        to w: inout JSONWriter, direction: String, method: String?, host: Text?, path: Text?, status: Int?,
+        userAgent: Text?, server: Text?, connection: (inout JSONWriter) -> Void
     ) {
         w.beginObject()
         w.key("connection"); connection(&w)

@@ -11,8 +11,8 @@ struct DNSInPlaceTests {
     /// The UDP payloads on port 53 or 5353 of every shared and fixture capture.
     static func dnsPayloads() throws -> [[UInt8]] { try udpPayloads(ports: [53, 5353]) }
 
-    /// The UDP payloads to or from `ports` of every shared and fixture capture.
-    static func udpPayloads(ports: Set<UInt16>) throws -> [[UInt8]] {
+    /// The UDP (or, with `tcp`, TCP) payloads to or from `ports` of every shared and fixture capture.
+    static func udpPayloads(ports: Set<UInt16>, tcp: Bool = false) throws -> [[UInt8]] {
         let roots = [Fixtures.path("Tests/Fixtures"), Fixtures.path("Sources/WardwatchApp/Resources"),
                      Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/pcaps").path]
         var files: [String] = []
@@ -27,14 +27,23 @@ struct DNSInPlaceTests {
                 bytes.withUnsafeBytes { raw in
                     guard let frame = LinkDecoder.decode(raw, linkType: linkType) else { return }
                     var transport: UnsafeRawBufferPointer?
-                    if frame.etherType == EtherType.ipv4, case .success(let ip) = IPv4Packet.decode(frame.payload), ip.protocolNumber == 17 {
+                    let number: UInt8 = tcp ? 6 : 17
+                    if frame.etherType == EtherType.ipv4, case .success(let ip) = IPv4Packet.decode(frame.payload), ip.protocolNumber == number {
                         transport = ip.payload
                     } else if frame.etherType == EtherType.ipv6, case .success(let ip) = IPv6Packet.decode(frame.payload),
-                        ip.protocolNumber == 17
+                        ip.protocolNumber == number
                     {
                         transport = ip.payload
                     }
-                    guard let transport, case .success(let udp) = UDPDatagram.decode(transport),
+                    guard let transport else { return }
+                    if tcp {
+                        guard case .success(let segment) = TCPSegment.decode(transport), !segment.payload.isEmpty,
+                            ports.contains(segment.sourcePort) || ports.contains(segment.destinationPort)
+                        else { return }
+                        payloads.append(Array(segment.payload))
+                        return
+                    }
+                    guard case .success(let udp) = UDPDatagram.decode(transport),
                         ports.contains(udp.sourcePort) || ports.contains(udp.destinationPort)
                     else { return }
                     payloads.append(Array(udp.payload))
@@ -225,5 +234,64 @@ struct SSDPInPlaceTests {
             }
         }
         #expect(checked > 2_000)
+    }
+}
+
+/// HTTP observations are written straight from the head (`HTTPHeadFields`): byte for byte what the texts of the
+/// decoded head (`HTTPHead`) write.
+@Suite("HTTP written in place")
+struct HTTPInPlaceTests {
+    static func written(_ bytes: [UInt8]) -> (inPlace: String?, decoded: String?) {
+        bytes.withUnsafeBytes { bytes in
+            func connection(_ w: inout JSONWriter) { w.plainString("c") }
+            let inPlace = HTTPHeadFields.decode(bytes).map { head in
+                var w = JSONWriter()
+                DiscoveryObservations.writeHTTP(head, to: &w, connection: connection)
+                return String(decoding: w.written, as: UTF8.self) + " \(head.isComplete)"
+            }
+            let decoded = HTTPHead.decode(bytes).map { head in
+                var w = JSONWriter()
+                let nonEmpty = DiscoveryObservations.nonEmpty
+                HTTPObservation.writeJSON(
+                    to: &w, direction: head.isRequest ? "request" : "response", method: nonEmpty(head.method),
+                    host: nonEmpty(head.host), path: head.isRequest ? nonEmpty(head.path) ?? "/" : nil,
+                    status: head.isRequest ? nil : head.statusCode, userAgent: nonEmpty(head.userAgent),
+                    server: nonEmpty(head.server), connection: connection)
+                return String(decoding: w.written, as: UTF8.self) + " \(head.isComplete)"
+            }
+            return (inPlace, decoded)
+        }
+    }
+
+    @Test("every HTTP segment of every capture, 20 damaged copies of each, and odd heads are written as when decoded")
+    func everyCaptureAndDamage() throws {
+        var heads = try DNSInPlaceTests.udpPayloads(ports: [80, 8080], tcp: true)
+        #expect(heads.count >= 1_000, "\(heads.count) segments")
+        heads += [
+            "GET http://user@printer.local:631?x=1 HTTP/1.1\r\nUser-Agent:  \t\r\nHost: a\"b\\\r\n\r\n",
+            "GET /" + String(repeating: "\u{E9}", count: 200) + "?q HTTP/1.0\r\nServer: x\r\n\r\n", "HTTP/1.1 204\r\nServer: \u{1}\r\n\r\n",
+            "OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", "GET https://h HTTP/1.1\r\n\r\n", "POST /a#b HTTP/1.1\r\nUser-Agent: cut",
+        ].map { Array($0.utf8) }
+        heads.append(Array("GET / HTTP/1.1\r\nUser-Agent: ".utf8) + [0xFF, 0xC3, 0x41, 0xE2, 0x82] + Array("\r\n\r\n".utf8))
+        var random = SplitMix64(seed: 9)
+        var checked = 0
+        for (n, head) in heads.enumerated() {
+            for round in 0...20 {
+                var damaged = head
+                if round > 0 && !damaged.isEmpty {
+                    if round % 2 == 0 {
+                        damaged = Array(damaged.prefix(Int(random.next() % UInt64(damaged.count + 1))))
+                    } else {
+                        for _ in 0..<(1 + round % 3) {
+                            damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
+                        }
+                    }
+                }
+                let result = Self.written(damaged)
+                #expect(result.inPlace == result.decoded, "segment \(n), round \(round)")
+                if result.inPlace != nil { checked += 1 }
+            }
+        }
+        #expect(checked > 5_000, "\(checked) heads")
     }
 }

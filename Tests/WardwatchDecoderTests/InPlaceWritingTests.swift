@@ -13,15 +13,8 @@ struct DNSInPlaceTests {
 
     /// The UDP (or, with `tcp`, TCP) payloads to or from `ports` of every shared and fixture capture.
     static func udpPayloads(ports: Set<UInt16>, tcp: Bool = false) throws -> [[UInt8]] {
-        let roots = [Fixtures.path("Tests/Fixtures"), Fixtures.path("Sources/WardwatchApp/Resources"),
-                     Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/pcaps").path]
-        var files: [String] = []
-        for root in roots {
-            let names = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
-            files += names.filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.map { root + "/" + $0 }
-        }
         var payloads: [[UInt8]] = []
-        for file in files {
+        for file in Fixtures.allCaptureFiles() {
             guard let (linkType, packets) = try? Fixtures.packets(file) else { continue }
             for (bytes, _, _) in packets {
                 bytes.withUnsafeBytes { raw in
@@ -214,25 +207,7 @@ struct SSDPInPlaceTests {
             "M-SEARCH * HTTP/1.1\nUSER-AGENT: a\nST: ssdp:all",
         ].map { Array($0.utf8) }
         datagrams.append(Array("NOTIFY * HTTP/1.1\r\nSERVER: ".utf8) + [0xFF, 0xC3, 0x41, 0xE2, 0x82] + Array("\r\n\r\n".utf8))
-        var random = SplitMix64(seed: 3)
-        var checked = 0
-        for (n, datagram) in datagrams.enumerated() {
-            for round in 0...40 {
-                var damaged = datagram
-                if round > 0 && !damaged.isEmpty {
-                    if round % 2 == 0 {
-                        damaged = Array(damaged.prefix(Int(random.next() % UInt64(damaged.count + 1))))
-                    } else {
-                        for _ in 0..<(1 + round % 3) where !damaged.isEmpty {
-                            damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
-                        }
-                    }
-                }
-                let result = Self.written(damaged)
-                #expect(result.inPlace == result.decoded, "datagram \(n), round \(round)")
-                if result.inPlace != nil { checked += 1 }
-            }
-        }
+        let checked = HTTPInPlaceTests.expectWrittenAsDecoded(datagrams, damagedCopies: 40, seed: 3, Self.written)
         #expect(checked > 2_000)
     }
 }
@@ -263,6 +238,33 @@ struct HTTPInPlaceTests {
         }
     }
 
+    /// Expects `written` to give the same for each input and `damagedCopies` damaged copies of it (cut short at a
+    /// random place, or one to three bytes changed at random); returns how many it wrote at all.
+    static func expectWrittenAsDecoded(
+        _ inputs: [[UInt8]], damagedCopies: Int, seed: UInt64, _ written: ([UInt8]) -> (inPlace: String?, decoded: String?)
+    ) -> Int {
+        var random = SplitMix64(seed: seed)
+        var checked = 0
+        for (n, input) in inputs.enumerated() {
+            for round in 0...damagedCopies {
+                var damaged = input
+                if round > 0 && !damaged.isEmpty {
+                    if round % 2 == 0 {
+                        damaged = Array(damaged.prefix(Int(random.next() % UInt64(damaged.count + 1))))
+                    } else {
+                        for _ in 0..<(1 + round % 3) {
+                            damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
+                        }
+                    }
+                }
+                let result = written(damaged)
+                #expect(result.inPlace == result.decoded, "input \(n), round \(round)")
+                if result.inPlace != nil { checked += 1 }
+            }
+        }
+        return checked
+    }
+
     @Test("every HTTP segment of every capture, 20 damaged copies of each, and odd heads are written as when decoded")
     func everyCaptureAndDamage() throws {
         var heads = try DNSInPlaceTests.udpPayloads(ports: [80, 8080], tcp: true)
@@ -273,25 +275,7 @@ struct HTTPInPlaceTests {
             "OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", "GET https://h HTTP/1.1\r\n\r\n", "POST /a#b HTTP/1.1\r\nUser-Agent: cut",
         ].map { Array($0.utf8) }
         heads.append(Array("GET / HTTP/1.1\r\nUser-Agent: ".utf8) + [0xFF, 0xC3, 0x41, 0xE2, 0x82] + Array("\r\n\r\n".utf8))
-        var random = SplitMix64(seed: 9)
-        var checked = 0
-        for (n, head) in heads.enumerated() {
-            for round in 0...20 {
-                var damaged = head
-                if round > 0 && !damaged.isEmpty {
-                    if round % 2 == 0 {
-                        damaged = Array(damaged.prefix(Int(random.next() % UInt64(damaged.count + 1))))
-                    } else {
-                        for _ in 0..<(1 + round % 3) {
-                            damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
-                        }
-                    }
-                }
-                let result = Self.written(damaged)
-                #expect(result.inPlace == result.decoded, "segment \(n), round \(round)")
-                if result.inPlace != nil { checked += 1 }
-            }
-        }
+        let checked = Self.expectWrittenAsDecoded(heads, damagedCopies: 20, seed: 9, Self.written)
         #expect(checked > 5_000, "\(checked) heads")
     }
 }

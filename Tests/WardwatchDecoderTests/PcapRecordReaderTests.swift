@@ -71,13 +71,7 @@ struct PcapRecordReaderTests {
 
     @Test("every shared and fixture capture reads the same as through libpcap; classic ones are read without it")
     func everyCapture() throws {
-        let roots = [Fixtures.path("Tests/Fixtures"), Fixtures.path("Sources/WardwatchApp/Resources"),
-                     Fixtures.root.deletingLastPathComponent().appendingPathComponent("shared/pcaps").path]
-        var files: [String] = []
-        for root in roots {
-            let names = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
-            files += names.filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.map { root + "/" + $0 }
-        }
+        let files = Fixtures.allCaptureFiles()
         #expect(files.count >= 20)
         var direct = 0, throughLibpcap = 0, packets = 0
         for file in files {

@@ -11,6 +11,18 @@ enum Fixtures {
     static let wardExpected = path("Sources/WardwatchApp/Resources/ward-sample.expected.json")
     static let dhcpDORA = path("Tests/Fixtures/dhcp-dora.pcap")
 
+    /// Every shared and fixture capture file (pcap and pcapng).
+    static func allCaptureFiles() -> [String] {
+        let roots = [path("Tests/Fixtures"), path("Sources/WardwatchApp/Resources"),
+                     root.deletingLastPathComponent().appendingPathComponent("shared/pcaps").path]
+        var files: [String] = []
+        for root in roots {
+            let names = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+            files += names.filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.map { root + "/" + $0 }
+        }
+        return files
+    }
+
     /// Every packet of a capture file as (bytes, wire length, time).
     static func packets(_ path: String) throws -> (LinkType, [([UInt8], Int, EventTime)]) {
         let source = try PcapSource(file: path)

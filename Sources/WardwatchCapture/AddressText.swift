@@ -35,13 +35,22 @@ extension ObservationBatch {
         _ kind: Observation.Kind, mac: MACAddress?, ip: FlowAddress, vlan: UInt16?, time: EventTime,
         sensor: SensorIdentity, payload: (inout JSONWriter) -> Void
     ) {
-        // The members that follow from the device are written once per device (`DeviceEnvelope`), then copied.
+        // The members that follow from the device are written once per device seen more than once
+        // (`DeviceEnvelope`), then copied.
         let device = (mac.map { $0.value &+ 1 } ?? 0, ip.high, ip.low, vlan.map { UInt64($0) &+ 1 } ?? 0)
-        append(kind, device: device, sensorId: sensor.sensorIdJSON, site: sensor.siteJSON, time: time, envelope: {
+        let key = mac.map(AddressText.mac) ?? .ip(ip)
+        let appended = append(kind, device: device, sensorId: sensor.sensorIdJSON, site: sensor.siteJSON, time: time, envelope: {
             DeviceEnvelope(
-                deviceKey: mac.map(AddressText.mac) ?? .ip(ip), sensorId: sensor.sensorIdJSON, site: sensor.siteJSON,
-                vlan: vlan.map(Int.init), sourceMAC: mac.map(AddressText.mac), sourceIP: AddressText.ip(ip))
+                deviceKey: key, sensorId: sensor.sensorIdJSON, site: sensor.siteJSON, vlan: vlan.map(Int.init),
+                sourceMAC: mac.map(AddressText.mac), sourceIP: AddressText.ip(ip))
         }, payload: payload)
+        guard !appended else { return }
+        append(key: key, time: time) { w in
+            Observation.writeJSON(
+                to: &w, kind: kind, deviceKey: key, time: time, sensorId: sensor.sensorIdJSON, site: sensor.siteJSON,
+                vlan: vlan.map(Int.init), sourceMAC: mac.map(AddressText.mac), sourceIP: AddressText.ip(ip),
+                payload: payload)
+        }
     }
 }
 

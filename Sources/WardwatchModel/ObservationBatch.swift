@@ -83,33 +83,27 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
     }
 
     /// Appends an observation of the device that `device` (four words that tell devices apart) names, written by
-    /// `Observation.writeJSON(to:kind:device:…)`. The device's envelope members come from `envelope` the first time
-    /// and whenever another device has taken its place in the cache since; they must follow from `device`,
-    /// `sensorId` and `site` alone.
+    /// `Observation.writeJSON(to:kind:device:…)` from the device's kept envelope members, and returns true; or, the
+    /// first time the device is seen (lately), appends nothing and returns false: the caller then writes the
+    /// observation whole. The members come from `envelope` the second time (so a flood of devices seen once each costs
+    /// no more than writing them whole), and must follow from `device`, `sensorId` and `site` alone.
     public mutating func append(
         _ kind: Observation.Kind, device: DeviceEnvelopeCache.Words, sensorId: EncodedJSON, site: EncodedJSON,
         time: EventTime, envelope: () -> DeviceEnvelope, payload: (inout JSONWriter) -> Void
-    ) {
+    ) -> Bool {
         if discarding {
             discarded += 1
-            return
+            return true
         }
-        func write(_ members: EnvelopeMembers) -> (value: Range<Int>, key: Range<Int>) {
-            let start = lines.count
-            Observation.writeJSON(to: &lines, kind: kind, device: members, time: time, payload: payload)
-            let end = lines.count
-            lines.newline()
-            let keyStart = keys.count
-            keys.appendRaw(members.key)
-            return (start..<end, keyStart..<keys.count)
-        }
-        let written: (value: Range<Int>, key: Range<Int>)
-        if let members = devices.members(of: device, sensorId: sensorId, site: site, envelope) {
-            written = write(members)
-        } else {
-            written = envelope().withMembers(write)
-        }
-        records.append(Record(value: written.value, key: written.key, timestampMilliseconds: time.milliseconds))
+        guard let members = devices.members(of: device, sensorId: sensorId, site: site, envelope) else { return false }
+        let start = lines.count
+        Observation.writeJSON(to: &lines, kind: kind, device: members, time: time, payload: payload)
+        let end = lines.count
+        lines.newline()
+        let keyStart = keys.count
+        keys.appendRaw(members.key)
+        records.append(Record(value: start..<end, key: keyStart..<keys.count, timestampMilliseconds: time.milliseconds))
+        return true
     }
 
     /// Every observation as JSON lines: each object followed by a newline.
@@ -136,7 +130,7 @@ public struct DeviceEnvelopeCache: ~Copyable {
     public typealias Words = (UInt64, UInt64, UInt64, UInt64)
 
     static let slots = 512
-    /// Bytes a slot keeps: four words, five offsets, then the members' text.
+    /// Bytes a slot keeps: four words, five offsets, a state, then the members' text.
     static let slotBytes = 512
     static let textStart = 48
     private let memory: UnsafeMutableRawPointer
@@ -150,8 +144,9 @@ public struct DeviceEnvelopeCache: ~Copyable {
 
     deinit { memory.deallocate() }
 
-    /// The members of `words` (for this sensor and site), made by `make` if the table does not hold them; nil for
-    /// members too long to keep (the caller writes them itself).
+    /// The members of `words` (for this sensor and site): kept, or made by `make` on the second lookup of `words`
+    /// in a row in their slot. Nil on the first (the slot then notes the words), and for members too long to keep:
+    /// the caller writes them itself.
     mutating func members(
         of words: Words, sensorId: EncodedJSON, site: EncodedJSON, _ make: () -> DeviceEnvelope
     ) -> EnvelopeMembers? {
@@ -160,11 +155,16 @@ public struct DeviceEnvelopeCache: ~Copyable {
             sensor = (sensorId, site)
         }
         let slot = memory + Self.slot(of: words) * Self.slotBytes
-        let held = slot.load(fromByteOffset: 40, as: UInt16.self) != 0
-        if !held || slot.load(as: UInt64.self) != words.0 || slot.load(fromByteOffset: 8, as: UInt64.self) != words.1
-            || slot.load(fromByteOffset: 16, as: UInt64.self) != words.2 || slot.load(fromByteOffset: 24, as: UInt64.self) != words.3
-        {
-            guard Self.store(make(), words: words, in: slot) else { return nil }
+        let state = slot.load(fromByteOffset: 42, as: UInt8.self)  // 0 empty, 1 words seen once, 2 members kept
+        let same = state != 0 && slot.load(as: UInt64.self) == words.0 && slot.load(fromByteOffset: 8, as: UInt64.self) == words.1
+            && slot.load(fromByteOffset: 16, as: UInt64.self) == words.2 && slot.load(fromByteOffset: 24, as: UInt64.self) == words.3
+        if !same {
+            for (i, word) in [words.0, words.1, words.2, words.3].enumerated() { slot.storeBytes(of: word, toByteOffset: 8 * i, as: UInt64.self) }
+            slot.storeBytes(of: 1, toByteOffset: 42, as: UInt8.self)
+            return nil
+        }
+        if state == 1 {
+            guard Self.store(make(), in: slot) else { return nil }
         }
         func part(_ index: Int) -> UnsafeRawBufferPointer {
             let start = Int(slot.load(fromByteOffset: 32 + 2 * index, as: UInt16.self))
@@ -181,21 +181,18 @@ public struct DeviceEnvelopeCache: ~Copyable {
         return Int(truncatingIfNeeded: (mixed ^ mixed >> 29) % UInt64(slots))
     }
 
-    /// Keeps `envelope` in `slot`: the words, the five offsets that bound its four parts (the last, the end, never
-    /// zero in a filled slot), the text. False when the text does not fit.
-    private static func store(_ envelope: DeviceEnvelope, words: Words, in slot: UnsafeMutableRawPointer) -> Bool {
+    /// Keeps `envelope` in `slot`, whose words are noted: the five offsets that bound its four parts, the text, and
+    /// the state "kept". False (the state left at "seen once") when the text does not fit.
+    private static func store(_ envelope: DeviceEnvelope, in slot: UnsafeMutableRawPointer) -> Bool {
         let ranges = [envelope.deviceKey, envelope.identity, envelope.vlan, envelope.key]
         precondition(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "parts not back to back")
-        guard textStart + envelope.bytes.count <= slotBytes else {
-            slot.storeBytes(of: 0, toByteOffset: 40, as: UInt16.self)
-            return false
-        }
-        for (i, word) in [words.0, words.1, words.2, words.3].enumerated() { slot.storeBytes(of: word, toByteOffset: 8 * i, as: UInt64.self) }
+        guard textStart + envelope.bytes.count <= slotBytes else { return false }
         for (i, range) in ranges.enumerated() {
             slot.storeBytes(of: UInt16(textStart + range.lowerBound), toByteOffset: 32 + 2 * i, as: UInt16.self)
         }
         slot.storeBytes(of: UInt16(textStart + envelope.key.upperBound), toByteOffset: 40, as: UInt16.self)
         envelope.bytes.withUnsafeBytes { (slot + textStart).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        slot.storeBytes(of: 2, toByteOffset: 42, as: UInt8.self)
         return true
     }
 }

@@ -106,17 +106,28 @@ struct JSONWriterTests {
         var batch = ObservationBatch()
         var expected = JSONWriter()
         var expectedKeys = JSONWriter()
-        var n = 0
+        var n = 0, keptCount = 0
         for round in 0..<3 {
-            for (i, device) in devices.enumerated() {
+            // One to three observations in a row of each device: kept from the second on.
+            for (i, device) in devices.enumerated().flatMap({ pair in Array(repeating: pair, count: 1 + pair.offset % 3) }) {
                 let sensor = sensors[(i + round) % 3 == 0 && i % 50 == 0 ? 2 : (round == 2 ? 1 : 0)]
                 let kind = Observation.Kind.allCases[n % Observation.Kind.allCases.count]
                 let time = EventTime(microseconds: 1_700_000_000_000_000 + Int64(n) * 1_234_567)
                 n += 1
                 func payload(_ w: inout JSONWriter) { w.beginObject(); w.key("n"); w.int(n); w.endObject() }
-                batch.append(kind, device: device.words, sensorId: sensor.id, site: sensor.site, time: time, envelope: {
+                let kept = batch.append(kind, device: device.words, sensorId: sensor.id, site: sensor.site, time: time, envelope: {
                     DeviceEnvelope(deviceKey: device.key, sensorId: sensor.id, site: sensor.site, vlan: device.vlan, sourceMAC: device.mac, sourceIP: device.ip)
                 }, payload: payload)
+                if kept {
+                    keptCount += 1
+                } else {
+                    // Seen once lately, or members too long to keep: written whole.
+                    batch.append(key: device.key, time: time) { w in
+                        Observation.writeJSON(
+                            to: &w, kind: kind, deviceKey: device.key, time: time, sensorId: sensor.id, site: sensor.site,
+                            vlan: device.vlan, sourceMAC: device.mac, sourceIP: device.ip, payload: payload)
+                    }
+                }
                 Observation.writeJSON(
                     to: &expected, kind: kind, deviceKey: device.key, time: time, sensorId: sensor.id, site: sensor.site,
                     vlan: device.vlan, sourceMAC: device.mac, sourceIP: device.ip, payload: payload)
@@ -125,6 +136,7 @@ struct JSONWriterTests {
             }
         }
         #expect(batch.count == n)
+        #expect(keptCount > n / 10, "\(keptCount) of \(n) written from kept members")
         #expect(batch.withLines { Array($0) } == expected.written)
         #expect(batch.withKeys { Array($0) } == expectedKeys.written)
     }

@@ -307,8 +307,16 @@ public struct ObservationExtractor: Sendable {
         var payload: UnsafeRawBufferPointer
         var isLaterFragment: Bool
         var moreFragments: Bool
-        var p0f: P0fIPFacts?
+        /// IPv4: the header, for `p0f`; IPv6: the facts themselves.
+        var ipv4Header: UnsafeRawBufferPointer?
+        var ipv6Facts: P0fIPFacts?
         var ipv4: IPv4Packet?
+
+        /// What a p0f signature takes from the IP header: read again from the header only when asked (for a SYN).
+        var p0f: P0fIPFacts? {
+            if let ipv4Header { return IPv4HeaderFacts.decode(ipv4Header).map(P0fIPFacts.init(ipv4:)) }
+            return ipv6Facts
+        }
     }
 
     private mutating func extractIPv4(_ frame: LinkFrame, wireLength: Int, time: EventTime, cut: Bool, into output: inout ObservationBatch) {
@@ -320,11 +328,10 @@ public struct ObservationExtractor: Sendable {
             cut ? (counted.snapTruncated += 1) : counted.malformed("ipv4-\(error.reason)")
             return
         }
-        let facts = IPv4HeaderFacts.decode(frame.payload).map(P0fIPFacts.init(ipv4:))
         let packet = NetworkPacket(
             source: FlowAddress(ip.source), destination: FlowAddress(ip.destination), transport: ip.protocolNumber,
             payload: ip.payload,
-            isLaterFragment: ip.isLaterFragment, moreFragments: ip.moreFragments, p0f: facts, ipv4: ip)
+            isLaterFragment: ip.isLaterFragment, moreFragments: ip.moreFragments, ipv4Header: frame.payload, ipv4: ip)
         extractTransport(packet, frame: frame, wireLength: wireLength, time: time, cut: cut, into: &output)
     }
 
@@ -341,7 +348,7 @@ public struct ObservationExtractor: Sendable {
             destination: FlowAddress(high: ip.destination.high, low: ip.destination.low),
             transport: ip.protocolNumber,
             payload: ip.payload, isLaterFragment: ip.isLaterFragment, moreFragments: ip.moreFragments,
-            p0f: P0fIPFacts(ipv6: ip), ipv4: nil)
+            ipv6Facts: P0fIPFacts(ipv6: ip), ipv4: nil)
         extractTransport(packet, frame: frame, wireLength: wireLength, time: time, cut: cut, into: &output)
     }
 
@@ -453,7 +460,7 @@ public struct ObservationExtractor: Sendable {
         }
         // In place: the analyzer is never copied out of the flow table.
         let application = flows.analyze(
-            at: index, tcp, from: source, mac: frame.source, ipFacts: ip.p0f, sensor: sensor,
+            at: index, tcp, from: source, mac: frame.source, ipFacts: tcp.flags.contains(.syn) ? ip.p0f : nil, sensor: sensor,
             context: .init(vlan: frame.innermostVLAN, time: time), caches: &caches, into: &output)
         if let application { flows.tag(at: index, application: application) }
     }

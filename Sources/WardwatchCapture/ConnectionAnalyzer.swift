@@ -83,7 +83,7 @@ struct ConnectionAnalyzer {
         _ tcp: TCPSegment, from source: FlowEndpoint, mac: MACAddress?, ipFacts: P0fIPFacts?, sensor: SensorIdentity,
         context: PacketContext, caches: inout AnalyzerCaches, into output: inout ObservationBatch
     ) -> String? {
-        let d = source == client ? 0 : 1
+        let d = direction(from: source)
         if directions[d].mac == nil, let mac {
             directions[d].mac = mac
             directions[d].macText = caches.macTexts.text(mac)
@@ -116,8 +116,11 @@ struct ConnectionAnalyzer {
     /// Whether `segment` may change `heldBytes`: only a payload for a direction whose decoders are not done does
     /// (`payload` returns at once for the others).
     func mayHoldMore(_ tcp: TCPSegment, from source: FlowEndpoint) -> Bool {
-        !tcp.payload.isEmpty && directions[source == client ? 0 : 1].application != .done
+        !tcp.payload.isEmpty && directions[direction(from: source)].application != .done
     }
+
+    /// The direction a segment from `source` travels in: 0 from the client, 1 from the server.
+    func direction(from source: FlowEndpoint) -> Int { source == client ? 0 : 1 }
 
     /// Bytes both directions hold for the decoders: prefixes and TLS messages in the making (see `StreamBudget`).
     var heldBytes: Int { directions[0].heldBytes + directions[1].heldBytes }

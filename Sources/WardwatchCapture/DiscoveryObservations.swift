@@ -9,6 +9,12 @@ enum DiscoveryObservations {
         return text
     }
 
+    /// `nonEmpty` for a text found in place.
+    static func nonEmptyText(_ bytes: UnsafeRawBufferPointer?) -> UTF8Text? {
+        guard let bytes, !bytes.isEmpty else { return nil }
+        return UTF8Text(bytes)
+    }
+
     static let lldpCapabilities = [
         "other", "repeater", "bridge", "wlan-access-point", "router", "telephone", "docsis-cable-device",
         "station-only", "c-vlan", "s-vlan", "tpmr",
@@ -277,10 +283,7 @@ enum DiscoveryObservations {
 
     /// Writes the payload of `ssdp(_:)`'s observation straight from the datagram's fields: no texts made.
     static func writeSSDP(_ fields: SSDPFields, to w: inout JSONWriter) {
-        func text(_ value: UnsafeRawBufferPointer?) -> UTF8Text? {
-            guard let value, !value.isEmpty else { return nil }
-            return UTF8Text(value)
-        }
+        let text = nonEmptyText
         func write<StartLine: JSONText>(_ startLine: StartLine) {
             SSDPObservation.writeJSON(
                 to: &w, location: text(fields.location), notificationType: text(fields.nt), searchTarget: text(fields.st),
@@ -315,10 +318,7 @@ enum DiscoveryObservations {
 
     /// Writes an `http` payload from a message head's fields; `connection` writes its endpoints.
     static func writeHTTP(_ head: HTTPHeadFields, to w: inout JSONWriter, connection: (inout JSONWriter) -> Void) {
-        func text(_ value: UnsafeRawBufferPointer?) -> UTF8Text? {
-            guard let value, !value.isEmpty else { return nil }
-            return UTF8Text(value)
-        }
+        let text = nonEmptyText
         HTTPObservation.writeJSON(
             to: &w, direction: head.isRequest ? "request" : "response", method: nonEmpty(head.method),
             host: text(head.host), path: head.isRequest ? text(head.path) ?? UTF8Text(HTTPHeadFields.rootPath) : nil,

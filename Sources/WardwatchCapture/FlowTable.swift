@@ -299,21 +299,22 @@ public struct FlowTable: Sendable {
         into output: inout ObservationBatch
     ) -> String? {
         // Only a payload for a direction still being read changes the bytes held: no sums for the others (bare ACKs,
-        // the rest of a stream once its decoders are done).
-        guard slots[index].entry.connection!.mayHoldMore(tcp, from: source) else {
-            #if DEBUG
-            let before = slots[index].entry.connection!.heldBytes
-            defer { assert(slots[index].entry.connection?.heldBytes ?? before == before, "held bytes changed") }
-            #endif
-            return slots[index].entry.connection!.segment(
-                tcp, from: source, mac: mac, ipFacts: ipFacts, sensor: sensor, context: context, caches: &caches,
-                into: &output)
-        }
-        let held = slots[index].entry.connection!.heldBytes
+        // the rest of a stream once its decoders are done). Debug builds sum them anyway, to check that.
+        let mayChange = slots[index].entry.connection!.mayHoldMore(tcp, from: source)
+        #if DEBUG
+        let summed = true
+        #else
+        let summed = mayChange
+        #endif
+        let held = summed ? slots[index].entry.connection!.heldBytes : 0
         let application = slots[index].entry.connection!.segment(
             tcp, from: source, mac: mac, ipFacts: ipFacts, sensor: sensor, context: context, caches: &caches,
             into: &output)
-        caches.streams.held += slots[index].entry.connection!.heldBytes - held
+        if summed {
+            let change = slots[index].entry.connection!.heldBytes - held
+            assert(mayChange || change == 0, "held bytes changed")
+            caches.streams.held += change
+        }
         return application
     }
 

@@ -304,14 +304,9 @@ public struct DNSMessageView {
 
     public var isResponse: Bool { flags & 0x8000 != 0 }
 
-    /// Calls `body` on each question `decode` keeps.
-    public func forEachQuestion(_ body: (Entry) -> Void) { walk(question: body, record: { _ in }, records: false) }
-
-    /// Calls `body` on each answer, authority and additional record `decode` keeps.
-    public func forEachRecord(_ body: (Entry) -> Void) { walk(question: { _ in }, record: body, records: true) }
-
-    /// The questions, then, where `records`, the records.
-    private func walk(question: (Entry) -> Void, record: (Entry) -> Void, records wanted: Bool) {
+    /// Calls `question` on each question `decode` keeps, then `record` on each answer, authority and additional
+    /// record.
+    private func walk(question: (Entry) -> Void, record: (Entry) -> Void) {
         var reader = DNSMessageReader(bytes: bytes, offset: 12)
         var budget = DNSMessage.maximumEntries
         for _ in 0..<questions {
@@ -320,7 +315,6 @@ public struct DNSMessageView {
             budget -= 1
             question(Entry(type: type, name: name, data: reader.offset..<reader.offset))
         }
-        guard wanted else { return }
         for _ in 0..<records {
             let name = reader.offset
             guard budget > 0, reader.skipName(), let (type, _, _, data) = reader.recordFields() else { return }
@@ -337,7 +331,7 @@ public struct DNSMessageView {
             var (count, questionCount) = (0, 0)
             walk(
                 question: { buffer.initializeElement(at: count, to: $0); count += 1; questionCount += 1 },
-                record: { buffer.initializeElement(at: count, to: $0); count += 1 }, records: true)
+                record: { buffer.initializeElement(at: count, to: $0); count += 1 })
             return body(UnsafeBufferPointer(rebasing: buffer[..<questionCount]), UnsafeBufferPointer(rebasing: buffer[questionCount..<count]))
         }
     }

@@ -36,7 +36,7 @@ public struct HTTPHead: Equatable, Sendable {
     /// `isComplete` false: decode again when more of the stream has arrived.
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> HTTPHead? {
         guard let fields = HTTPHeadFields.decode(bytes) else { return nil }
-        func text(_ value: UnsafeRawBufferPointer?) -> String? { value.map { String(decoding: $0, as: UTF8.self) } }
+        let text = DiscoveryText.text
         return HTTPHead(
             version: String(decoding: fields.version, as: UTF8.self), method: fields.method, path: text(fields.path),
             statusCode: fields.statusCode, host: text(fields.host), userAgent: text(fields.userAgent),
@@ -269,12 +269,10 @@ struct HTTPHeadScanner {
 }
 
 extension DiscoveryText {
-    /// A header value without surrounding spaces and tabs, cut to `bytes` on a UTF-8 boundary.
-    static func headerValue(_ value: UnsafeRawBufferPointer, bytes limit: Int) -> String {
-        String(decoding: headerValueBytes(value, bytes: limit), as: UTF8.self)
-    }
+    /// The text of a field found in place, if there is one (invalid UTF-8 replaced).
+    static func text(_ bytes: UnsafeRawBufferPointer?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
 
-    /// The bytes of `headerValue`'s text.
+    /// A header value without surrounding spaces and tabs, cut to `bytes` on a UTF-8 boundary.
     static func headerValueBytes(_ value: UnsafeRawBufferPointer, bytes limit: Int) -> UnsafeRawBufferPointer {
         var start = 0
         var end = value.count

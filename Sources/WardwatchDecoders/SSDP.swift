@@ -49,7 +49,7 @@ public struct SSDPMessage: Equatable, Sendable {
     /// Decodes an SSDP datagram (the UDP payload); nil when it does not start with an HTTP/1.x start line.
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> SSDPMessage? {
         guard let fields = SSDPFields.decode(bytes) else { return nil }
-        func text(_ value: UnsafeRawBufferPointer?) -> String? { value.map { String(decoding: $0, as: UTF8.self) } }
+        let text = DiscoveryText.text
         return SSDPMessage(
             kind: fields.kind, server: text(fields.server), usn: text(fields.usn), location: text(fields.location),
             nt: text(fields.nt), nts: text(fields.nts), st: text(fields.st), userAgent: text(fields.userAgent),

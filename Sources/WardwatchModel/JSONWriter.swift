@@ -373,8 +373,6 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 }
 
 extension JSONWriter {
-    /// True when some byte of the word may be a control character, `"` or `\` (never false when one is; may be true
-    /// when none is, as a borrow from a lower byte can mark a higher one).
     /// True when no byte has its top bit set: text whose JSON string is its bytes, escaped.
     public static func isASCII(_ text: UnsafeRawBufferPointer) -> Bool {
         var i = 0
@@ -389,6 +387,8 @@ extension JSONWriter {
         return true
     }
 
+    /// True when some byte of the word may be a control character, `"` or `\` (never false when one is; may be true
+    /// when none is, as a borrow from a lower byte can mark a higher one).
     @inline(__always)
     static func mayNeedEscape(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101

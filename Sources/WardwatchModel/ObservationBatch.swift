@@ -96,13 +96,9 @@ public struct ObservationBatch: ~Copyable, @unchecked Sendable {
             return true
         }
         guard let members = devices.members(of: device, sensorId: sensorId, site: site, envelope) else { return false }
-        let start = lines.count
-        Observation.writeJSON(to: &lines, kind: kind, device: members, time: time, payload: payload)
-        let end = lines.count
-        lines.newline()
-        let keyStart = keys.count
-        keys.appendRaw(members.key)
-        records.append(Record(value: start..<end, key: keyStart..<keys.count, timestampMilliseconds: time.milliseconds))
+        append(key: UTF8Text(members.key), time: time) {
+            Observation.writeJSON(to: &$0, kind: kind, device: members, time: time, payload: payload)
+        }
         return true
     }
 

@@ -292,14 +292,6 @@ public struct DeviceEnvelope: Sendable {
         key = keyStart..<w.count
         bytes = w.written
     }
-
-    /// Lends the members to `body`.
-    func withMembers<R>(_ body: (EnvelopeMembers) -> R) -> R {
-        bytes.withUnsafeBytes { all in
-            func part(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[range]) }
-            return body(EnvelopeMembers(deviceKey: part(deviceKey), identity: part(identity), vlan: part(vlan), key: part(key)))
-        }
-    }
 }
 
 /// A device's encoded envelope members (see `DeviceEnvelope`), lent from where they are kept.

@@ -12,19 +12,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         return 0
     }
     guard case .success(let m) = decoded else { fatalError("the view accepts a message that does not decode") }
-    var questions = 0, records = 0, nameBytes = 0
-    view.forEachQuestion { question in
-        questions += 1
-        nameBytes += view.withName(question) { $0.count } ?? 0
-    }
-    view.forEachRecord { record in
-        records += 1
-        nameBytes += view.withName(record) { $0.count } ?? 0
-        nameBytes += view.withTarget(record) { $0.count } ?? 0
-        nameBytes += view.data(record).count
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: DNSMessageView.ipv6AddressTextLength) {
-            nameBytes += view.writeIPv6AddressText(record, to: $0.baseAddress!) ?? 0
+    var nameBytes = 0
+    let (questions, records) = view.withEntries { questions, records in
+        for question in questions { nameBytes += view.withName(question) { $0.count } ?? 0 }
+        for record in records {
+            nameBytes += view.withName(record) { $0.count } ?? 0
+            nameBytes += view.withTarget(record) { $0.count } ?? 0
+            nameBytes += view.data(record).count
+            view.forEachCharacterString(record) { nameBytes += $0.count }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: DNSMessageView.ipv6AddressTextLength) {
+                nameBytes += view.writeIPv6AddressText(record, to: $0.baseAddress!) ?? 0
+            }
         }
+        return (questions.count, records.count)
     }
     if questions != m.questions.count || records != m.answers.count + m.authorities.count + m.additionals.count {
         fatalError("the view keeps \(questions) questions and \(records) records, the decoder \(m.questions.count) and \(m.records.count)")

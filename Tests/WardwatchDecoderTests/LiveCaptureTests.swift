@@ -65,6 +65,20 @@ struct VethPair {
         return try PcapSource(live: options)
     }
 
+    /// A started capture of ARP on `b` (sensor "veth" at site "lab") into a new collecting sink: its source, sink,
+    /// runner and the task running it.
+    func startARPCapture(
+        batchSize: Int = 4096, maxBatchDelay: Duration = .milliseconds(250),
+        announcementRefresh: Int64 = ObservationExtractor.defaultAnnouncementRefresh, metrics: TestMetrics? = nil
+    ) throws -> (source: PcapSource, sink: CollectingSink, runner: CaptureRunner, running: Task<CaptureCounters, any Error>) {
+        let source = try arpSource()
+        let sink = CollectingSink()
+        let runner = CaptureRunner(
+            sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: batchSize,
+            maxBatchDelay: maxBatchDelay, announcementRefresh: announcementRefresh, metricsFactory: metrics)
+        return (source, sink, runner, Task { try await runner.run() })
+    }
+
     /// Sends a raw Ethernet frame out of `interface` through an AF_PACKET socket.
     static func send(_ frame: [UInt8], on interface: String) -> Bool { send([frame], on: interface) == 1 }
 
@@ -137,13 +151,8 @@ struct LiveCaptureTests {
     func vethCapture() async throws {
         let pair = try #require(VethPair.create(), "cannot create a veth pair")
         defer { pair.remove() }
-        let source = try pair.arpSource()
-        let sink = CollectingSink()
         let metrics = TestMetrics()
-        let runner = CaptureRunner(
-            sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 1,
-            metricsFactory: metrics)
-        let running = Task { try await runner.run() }
+        let (source, sink, runner, running) = try pair.startARPCapture(batchSize: 1, metrics: metrics)
         try await Task.sleep(for: .milliseconds(200))
         let pump: [UInt8] = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x30]
         let monitor: [UInt8] = [0x02, 0x00, 0x5e, 0x10, 0x20, 0x31]
@@ -181,11 +190,7 @@ struct LiveCaptureTests {
     func stopDrainsRing() async throws {
         let pair = try #require(VethPair.create(), "cannot create a veth pair")
         defer { pair.remove() }
-        let source = try pair.arpSource()
-        let sink = CollectingSink()
-        let runner = CaptureRunner(
-            sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 64)
-        let running = Task { try await runner.run() }
+        let (source, sink, runner, running) = try pair.startARPCapture(batchSize: 64)
         // The reader is waiting on the ring. A burst from 300 new devices, then the stop at once: in the default
         // (non-immediate) mode the kernel hands its block over only when full or after the 100 ms timeout, so the
         // whole burst is still in the ring when the stop comes.
@@ -208,9 +213,7 @@ struct LiveCaptureTests {
     func stopOnBusyLink() async throws {
         let pair = try #require(VethPair.create(), "cannot create a veth pair")
         defer { pair.remove() }
-        let runner = CaptureRunner(
-            sources: [try pair.arpSource()], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: CollectingSink())
-        let running = Task { try await runner.run() }
+        let (_, _, runner, running) = try pair.startARPCapture()
         // A sender that goes on for 10 s whatever happens: without a bound the drain would read until it ends.
         let sending = Atomic<Bool>(true)
         let interface = pair.a
@@ -236,14 +239,10 @@ struct LiveCaptureTests {
     func steadyLightLink() async throws {
         let pair = try #require(VethPair.create(), "cannot create a veth pair")
         defer { pair.remove() }
-        let source = try pair.arpSource()
-        let sink = CollectingSink()
         // Every announcement emitted, a batch far larger than what is sent, and a frame every 40 ms: the interface
         // never idles for the 100 ms read timeout, so only the delay can hand the batch over.
-        let runner = CaptureRunner(
-            sources: [source], sensor: SensorIdentity(sensorId: "veth", site: "lab"), sink: sink, batchSize: 100_000,
-            maxBatchDelay: .milliseconds(200), announcementRefresh: 0)
-        let running = Task { try await runner.run() }
+        let (_, sink, runner, running) = try pair.startARPCapture(
+            batchSize: 100_000, maxBatchDelay: .milliseconds(200), announcementRefresh: 0)
         try await Task.sleep(for: .milliseconds(200))
         let start = ContinuousClock.now
         var publishedWhileRunning = 0

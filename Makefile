@@ -61,7 +61,7 @@ fuzz: deps
 
 bench: test-deps
 	@$(MAKE) --no-print-directory deps EXTRA_APT="p0f tshark kcat"
-	$(SWIFT) build -c release --product wardwatch
+	$(SWIFT) build -c release --product wardwatch --static-swift-stdlib
 	$(RELEASE_BIN) bench kafka
 	$(RELEASE_BIN) bench capture --shared ../shared/pcaps
 	@python3 -m pip show -q quixstreams >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check quixstreams

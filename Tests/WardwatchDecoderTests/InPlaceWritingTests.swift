@@ -67,6 +67,13 @@ struct DNSInPlaceTests {
         }
     }
 
+    /// Damaged copies of each message: `count`, or `WARDWATCH_DAMAGE_SCALE` times as many (`make fuzz` runs a deeper
+    /// check of the writers than `make test` has time for).
+    static func damagedCopies(_ count: Int) -> Int {
+        let scale = ProcessInfo.processInfo.environment["WARDWATCH_DAMAGE_SCALE"].flatMap { Int($0) } ?? 1
+        return count * max(1, scale)
+    }
+
     @Test("every DNS and mDNS message of every capture, and 40 damaged copies of each, are written as when decoded")
     func everyCaptureAndDamage() throws {
         let payloads = try Self.dnsPayloads()
@@ -89,7 +96,7 @@ struct DNSInPlaceTests {
         }
         for (n, message) in payloads.enumerated() {
             check(message, "message \(n)")
-            for round in 0..<40 {
+            for round in 0..<Self.damagedCopies(40) {
                 var damaged = message
                 switch round % 4 {
                 case 0:  // cut short anywhere
@@ -207,7 +214,8 @@ struct SSDPInPlaceTests {
             "M-SEARCH * HTTP/1.1\nUSER-AGENT: a\nST: ssdp:all",
         ].map { Array($0.utf8) }
         datagrams.append(Array("NOTIFY * HTTP/1.1\r\nSERVER: ".utf8) + [0xFF, 0xC3, 0x41, 0xE2, 0x82] + Array("\r\n\r\n".utf8))
-        let checked = HTTPInPlaceTests.expectWrittenAsDecoded(datagrams, damagedCopies: 40, seed: 3, Self.written)
+        let checked = HTTPInPlaceTests.expectWrittenAsDecoded(
+            datagrams, damagedCopies: DNSInPlaceTests.damagedCopies(40), seed: 3, Self.written)
         #expect(checked > 2_000)
     }
 }
@@ -275,7 +283,7 @@ struct HTTPInPlaceTests {
             "OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", "GET https://h HTTP/1.1\r\n\r\n", "POST /a#b HTTP/1.1\r\nUser-Agent: cut",
         ].map { Array($0.utf8) }
         heads.append(Array("GET / HTTP/1.1\r\nUser-Agent: ".utf8) + [0xFF, 0xC3, 0x41, 0xE2, 0x82] + Array("\r\n\r\n".utf8))
-        let checked = Self.expectWrittenAsDecoded(heads, damagedCopies: 20, seed: 9, Self.written)
+        let checked = Self.expectWrittenAsDecoded(heads, damagedCopies: DNSInPlaceTests.damagedCopies(20), seed: 9, Self.written)
         #expect(checked > 5_000, "\(checked) heads")
     }
 }

@@ -269,14 +269,8 @@ enum DiscoveryObservations {
     }
 
     static func ssdp(_ message: SSDPMessage) -> SSDPObservation {
-        let startLine: String = switch message.kind {
-        case .notify: startLines.notify
-        case .search: startLines.search
-        case .response(let status): "HTTP/1.1 \(status)"
-        case .other(let method): "\(method) * HTTP/1.1"
-        }
-        return SSDPObservation(
-            startLine: startLine, server: nonEmpty(message.server), usn: nonEmpty(message.usn),
+        SSDPObservation(
+            startLine: startLine(message.kind), server: nonEmpty(message.server), usn: nonEmpty(message.usn),
             location: nonEmpty(message.location), notificationType: nonEmpty(message.nt),
             searchTarget: nonEmpty(message.st), userAgent: nonEmpty(message.userAgent))
     }
@@ -284,16 +278,19 @@ enum DiscoveryObservations {
     /// Writes the payload of `ssdp(_:)`'s observation straight from the datagram's fields: no texts made.
     static func writeSSDP(_ fields: SSDPFields, to w: inout JSONWriter) {
         let text = nonEmptyText
-        func write<StartLine: JSONText>(_ startLine: StartLine) {
-            SSDPObservation.writeJSON(
-                to: &w, location: text(fields.location), notificationType: text(fields.nt), searchTarget: text(fields.st),
-                server: text(fields.server), startLine: startLine, userAgent: text(fields.userAgent), usn: text(fields.usn))
-        }
-        switch fields.kind {
-        case .notify: write(Self.startLines.notify)
-        case .search: write(Self.startLines.search)
-        case .response(let status): write("HTTP/1.1 \(status)")
-        case .other(let method): write("\(method) * HTTP/1.1")
+        SSDPObservation.writeJSON(
+            to: &w, location: text(fields.location), notificationType: text(fields.nt), searchTarget: text(fields.st),
+            server: text(fields.server), startLine: startLine(fields.kind), userAgent: text(fields.userAgent),
+            usn: text(fields.usn))
+    }
+
+    /// An SSDP observation's `start_line`: the two usual ones are constants, made once.
+    private static func startLine(_ kind: SSDPMessage.Kind) -> String {
+        switch kind {
+        case .notify: startLines.notify
+        case .search: startLines.search
+        case .response(let status): "HTTP/1.1 \(status)"
+        case .other(let method): "\(method) * HTTP/1.1"
         }
     }
 

@@ -252,11 +252,12 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 
     // MARK: Optional members: nothing at all when absent, as the synthesized Codable conformances do.
 
+    /// A text member (a `String`, or text written from where it lies), left out when absent.
     @inline(__always)
-    public mutating func member(_ name: StaticString, _ value: String?) {
+    public mutating func member<Text: JSONText>(_ name: StaticString, _ value: Text?) {
         guard let value else { return }
         key(name)
-        string(value)
+        value.writeJSONString(to: &self)
     }
 
     @inline(__always)

@@ -29,16 +29,6 @@ public struct UTF8Text: JSONText {
     }
 }
 
-extension JSONWriter {
-    /// A text member, left out when absent.
-    @inline(__always)
-    public mutating func member<Text: JSONText>(_ name: StaticString, _ value: Text?) {
-        guard let value else { return }
-        key(name)
-        value.writeJSONString(to: &self)
-    }
-}
-
 /// A value that writes itself as one JSON value: a text as a string, a list of texts as an array, or an
 /// `EncodedJSON` as the bytes it was encoded to once.
 public protocol JSONValue {
@@ -558,16 +548,16 @@ extension SSDPObservation {
 
     /// Writes an SSDP observation's payload from its parts (absent ones are left out).
     @inline(__always)
-    public static func writeJSON<Text: JSONText, StartLine: JSONText>(
+    public static func writeJSON<Text: JSONText>(
         to w: inout JSONWriter, location: Text?, notificationType: Text?, searchTarget: Text?, server: Text?,
-        startLine: StartLine, userAgent: Text?, usn: Text?
+        startLine: String, userAgent: Text?, usn: Text?
     ) {
         w.beginObject()
         w.member("location", location)
         w.member("notification_type", notificationType)
         w.member("search_target", searchTarget)
         w.member("server", server)
-        w.key("start_line"); startLine.writeJSONString(to: &w)
+        w.key("start_line"); w.string(startLine)
         w.member("user_agent", userAgent)
         w.member("usn", usn)
         w.endObject()

@@ -50,6 +50,9 @@ public final class PcapSource {
     /// The file's records when they are read without libpcap (see `PcapRecordReader`), and the filter compiled for
     /// them.
     private let records: PcapRecordReader?
+    /// `records` without a reference count, for the per-packet path (a counted load cost a retain and a release
+    /// a packet); `records` keeps the reader alive as long as the source.
+    private let unretainedRecords: Unmanaged<PcapRecordReader>?
     private let recordFilter: UnsafeMutablePointer<bpf_program>?
     /// Set by `breakLoop` for `records` (libpcap's own flag for anything it reads).
     private let breakRequested = Atomic<Bool>(false)
@@ -89,6 +92,7 @@ public final class PcapSource {
         self.handle = handle
         self.stream = stream
         self.records = records
+        self.unretainedRecords = records.map(Unmanaged.passUnretained)
         self.recordFilter = recordFilter
         self.name = path
         self.linkType = linkType
@@ -125,6 +129,7 @@ public final class PcapSource {
         self.handle = handle
         self.stream = nil
         self.records = nil
+        self.unretainedRecords = nil
         self.recordFilter = nil
         self.name = options.interface
         self.linkType = linkType
@@ -151,7 +156,7 @@ public final class PcapSource {
 
     /// Reads the next packet and calls `body` with its bytes, wire length and time. Throws for a corrupt file.
     public func next(_ body: (UnsafeRawBufferPointer, Int, EventTime) -> Void) throws(CaptureError) -> ReadResult {
-        if let records { return try next(from: records, body) }
+        if unretainedRecords != nil { return try nextRecord(body) }
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         switch pcap_next_ex(handle, &header, &data) {
@@ -182,9 +187,7 @@ public final class PcapSource {
     }
 
     /// `next` for a file whose records are read without libpcap: the same packets, filter, stop and errors.
-    private func next(
-        from records: PcapRecordReader, _ body: (UnsafeRawBufferPointer, Int, EventTime) -> Void
-    ) throws(CaptureError) -> ReadResult {
+    private func nextRecord(_ body: (UnsafeRawBufferPointer, Int, EventTime) -> Void) throws(CaptureError) -> ReadResult {
         while true {
             if breakRequested.load(ordering: .relaxed) {
                 breakRequested.store(false, ordering: .relaxed)  // seen once, as libpcap's flag is
@@ -192,7 +195,10 @@ public final class PcapSource {
             }
             let record: PcapRecordReader.Record
             do {
-                guard let next = try records.next() else { return .end }
+                let read = unretainedRecords.unsafelyUnwrapped._withUnsafeGuaranteedRef { reader in
+                    Result { () throws(PcapRecordReader.ReadError) in try reader.next() }
+                }
+                guard let next = try read.get() else { return .end }
                 record = next
             } catch {
                 switch error {

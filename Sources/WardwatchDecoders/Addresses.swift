@@ -61,21 +61,38 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
     /// Characters in the longest `description`.
     public static let maxTextLength = 15
 
-    /// Writes `description`'s bytes at `out` (room for `maxTextLength`); returns how many.
+    /// Writes `description`'s bytes at `out` (room for `maxTextLength`); returns how many. Each octet's digits and
+    /// dot are made in a register and stored at once (no branch on how many digits it has).
     @inline(__always)
     public func write(to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let raw = UnsafeMutableRawPointer(out)
         var n = 0
-        for index in 0..<4 {
-            let shift = UInt32(24 - 8 * index)
-            let octet = UInt8(truncatingIfNeeded: value >> shift)
-            if octet >= 100 { out[n] = 48 + octet / 100; n += 1 }
-            if octet >= 10 { out[n] = 48 + octet / 10 % 10; n += 1 }
-            out[n] = 48 + octet % 10
-            n += 1
-            if shift > 0 { out[n] = 46; n += 1 }
+        for index in 0..<3 {
+            let (text, length) = Self.octetText(UInt8(truncatingIfNeeded: value >> UInt32(24 - 8 * index)))
+            raw.storeBytes(of: text | UInt32(UInt8(ascii: ".")) << (8 * UInt32(length)), toByteOffset: n, as: UInt32.self)
+            n &+= length &+ 1
         }
-        return n
+        // The last octet without a dot, in at most three bytes (the room ends there when all octets have three digits).
+        let (text, length) = Self.octetText(UInt8(truncatingIfNeeded: value))
+        raw.storeBytes(of: UInt16(truncatingIfNeeded: text), toByteOffset: n, as: UInt16.self)
+        raw.storeBytes(of: UInt8(truncatingIfNeeded: text >> 16), toByteOffset: n &+ 2, as: UInt8.self)
+        return n &+ length
     }
+
+    /// An octet's decimal digits as the low bytes of a word, in order (on a little-endian machine), and how many.
+    @inline(__always)
+    static func octetText(_ octet: UInt8) -> (text: UInt32, length: Int) {
+        let o = UInt32(octet)
+        let (hundreds, rest) = (o / 100, o % 100)
+        let (tens, ones) = (rest / 10, rest % 10)
+        let length = 1 &+ (o >= 10 ? 1 : 0) &+ (o >= 100 ? 1 : 0)
+        let digits = (hundreds | tens << 8 | ones << 16) &+ 0x0030_3030
+        return (digits >> (8 * UInt32(3 &- length)), length)
+    }
+
+    #if _endian(big)
+    #error("IPv4Address.write lays bytes out for a little-endian machine")
+    #endif
 
     public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }
 

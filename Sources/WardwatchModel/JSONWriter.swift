@@ -8,11 +8,10 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     private var bytes: ByteBuffer
     /// True after a value, so the next key or array element is preceded by a comma.
     private var needsComma = false
-    /// What `time` wrote for the last second it formatted, from the quote to the dot (`"2023-05-01T12:00:00.`),
-    /// reused while times stay in that second (observations come in time order).
-    private var cachedSecond = Int64.min
-    private var cachedPrefix: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    private var cachedPrefixLength = 0
+    /// What `time` wrote for the last two seconds it formatted, from the quote to the dot (`"2023-05-01T12:00:00.`),
+    /// the one used last first: observations come in time order, and a flow's summary writes its first packet's time
+    /// between two later ones.
+    private var recentSeconds = (TimePrefix(), TimePrefix())
 
     public init(capacity: Int = 4096) {
         bytes = ByteBuffer(capacity: capacity)
@@ -197,42 +196,79 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         separator()
         let micros = ((time.microseconds % 1_000_000) + 1_000_000) % 1_000_000
         let totalSeconds = (time.microseconds - micros) / 1_000_000
-        if totalSeconds == cachedSecond {
-            let (prefix, length) = (cachedPrefix, cachedPrefixLength)
-            withUnsafeBytes(of: prefix) { bytes.append(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
-        } else {
-            let start = bytes.count
-            bytes.append(UInt8(ascii: "\""))
-            let secondsOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
-            let days = (totalSeconds - secondsOfDay) / 86_400
-            let (y, m, d) = EventTime.civil(fromDays: days)
-            padded(y, 4)
-            bytes.append(UInt8(ascii: "-"))
-            padded(m, 2)
-            bytes.append(UInt8(ascii: "-"))
-            padded(d, 2)
-            bytes.append(UInt8(ascii: "T"))
-            padded(secondsOfDay / 3600, 2)
-            bytes.append(UInt8(ascii: ":"))
-            padded(secondsOfDay % 3600 / 60, 2)
-            bytes.append(UInt8(ascii: ":"))
-            padded(secondsOfDay % 60, 2)
-            bytes.append(UInt8(ascii: "."))
-            let length = bytes.count - start
-            if length <= MemoryLayout<(UInt64, UInt64, UInt64)>.size {
-                var prefix: (UInt64, UInt64, UInt64) = (0, 0, 0)
-                bytes.withBytes { written in
-                    withUnsafeMutableBytes(of: &prefix) {
-                        $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: written[start..<start + length]))
-                    }
-                }
-                (cachedSecond, cachedPrefix, cachedPrefixLength) = (totalSeconds, prefix, length)
+        if totalSeconds != recentSeconds.0.second {
+            if totalSeconds == recentSeconds.1.second {
+                swap(&recentSeconds.0, &recentSeconds.1)
             } else {
-                cachedSecond = .min
+                recentSeconds.1 = recentSeconds.0
+                recentSeconds.0 = formatSecond(totalSeconds)
             }
         }
-        appendMicroseconds(micros)
+        let prefix = recentSeconds.0
+        guard prefix.length > 0 else {
+            // A time whose prefix is too long to keep (a year past 9999 or before 0): written as it is made.
+            writeSecond(totalSeconds)
+            appendMicroseconds(micros)
+            needsComma = true
+            return
+        }
+        // The prefix's three words and the digits' one, stored whole; the count moves by the bytes that are text.
+        let digits = Self.microsecondsAndClose(micros)
+        bytes.appendInPlace(maxLength: MemoryLayout<(UInt64, UInt64, UInt64)>.size + 8) { target in
+            let raw = UnsafeMutableRawPointer(target)
+            raw.storeBytes(of: prefix.words.0, as: UInt64.self)
+            raw.storeBytes(of: prefix.words.1, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: prefix.words.2, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: digits, toByteOffset: prefix.length, as: UInt64.self)
+            return prefix.length &+ 8
+        }
         needsComma = true
+    }
+
+    /// The text of one second from the quote to the dot, kept for `time`.
+    private struct TimePrefix {
+        var second = Int64.min
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        /// Bytes of `words` that are text; 0 when the text is longer than the words.
+        var length = 0
+    }
+
+    /// The prefix of `totalSeconds`, made by writing it and taking it back.
+    private mutating func formatSecond(_ totalSeconds: Int64) -> TimePrefix {
+        let start = bytes.count
+        writeSecond(totalSeconds)
+        var prefix = TimePrefix(second: totalSeconds)
+        let length = bytes.count - start
+        if length <= MemoryLayout<(UInt64, UInt64, UInt64)>.size {
+            bytes.withBytes { written in
+                withUnsafeMutableBytes(of: &prefix.words) {
+                    $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: written[start..<start + length]))
+                }
+            }
+            prefix.length = length
+        }
+        bytes.count = start
+        return prefix
+    }
+
+    /// Writes `"2023-05-01T12:00:00.` for the second `totalSeconds` after 1970.
+    private mutating func writeSecond(_ totalSeconds: Int64) {
+        bytes.append(UInt8(ascii: "\""))
+        let secondsOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
+        let days = (totalSeconds - secondsOfDay) / 86_400
+        let (y, m, d) = EventTime.civil(fromDays: days)
+        padded(y, 4)
+        bytes.append(UInt8(ascii: "-"))
+        padded(m, 2)
+        bytes.append(UInt8(ascii: "-"))
+        padded(d, 2)
+        bytes.append(UInt8(ascii: "T"))
+        padded(secondsOfDay / 3600, 2)
+        bytes.append(UInt8(ascii: ":"))
+        padded(secondsOfDay % 3600 / 60, 2)
+        bytes.append(UInt8(ascii: ":"))
+        padded(secondsOfDay % 60, 2)
+        bytes.append(UInt8(ascii: "."))
     }
 
     public mutating func stringArray(_ values: [String]) {
@@ -269,57 +305,98 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 
     // MARK: Bytes
 
-    /// Digits of `value`, most significant first, two at a time from a table of "00" to "99".
+    /// Digits of `value`, most significant first. Eight digits at a time: each group of eight is made in a register
+    /// from four pairs of a table of "00" to "99" (32-bit divisions that do not wait on each other), then stored at
+    /// once; the leading group is shifted to drop its leading zeros.
+    @inline(__always)
     private mutating func appendDigits(_ value: UInt64) {
         if value < 10 {
             bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
-            return
-        }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
-        var start = 24
-        var rest = value
-        let pairs = Self.digitPairs.utf8Start
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while rest >= 100 {
-                let pair = Int(truncatingIfNeeded: rest % 100) &* 2
-                rest /= 100
-                start -= 2
-                buffer[start] = pairs[pair]
-                buffer[start + 1] = pairs[pair + 1]
+        } else if value < 100_000_000 {
+            let x = UInt32(truncatingIfNeeded: value)
+            let n = Self.digitCount(x)
+            bytes.appendInPlace(maxLength: 8) { target in
+                UnsafeMutableRawPointer(target).storeBytes(of: Self.eightDigits(x) >> (64 &- 8 &* UInt64(n)), as: UInt64.self)
+                return n
             }
-            if rest >= 10 {
-                let pair = Int(truncatingIfNeeded: rest) &* 2
-                start -= 2
-                buffer[start] = pairs[pair]
-                buffer[start + 1] = pairs[pair + 1]
-            } else {
-                start -= 1
-                buffer[start] = UInt8(truncatingIfNeeded: rest) &+ 48
-            }
-            bytes.append(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        } else {
+            appendLongDigits(value)
         }
+    }
+
+    #if _endian(big)
+    #error("eightDigits lays digits out for a little-endian machine")
+    #endif
+
+    /// `appendDigits` for values of nine digits or more.
+    private mutating func appendLongDigits(_ value: UInt64) {
+        let (high, low) = value.quotientAndRemainder(dividingBy: 100_000_000)
+        let lowDigits = Self.eightDigits(UInt32(truncatingIfNeeded: low))
+        if high < 100_000_000 {
+            let x = UInt32(truncatingIfNeeded: high)
+            let n = Self.digitCount(x)
+            bytes.appendInPlace(maxLength: 16) { target in
+                let raw = UnsafeMutableRawPointer(target)
+                raw.storeBytes(of: Self.eightDigits(x) >> (64 &- 8 &* UInt64(n)), as: UInt64.self)
+                raw.storeBytes(of: lowDigits, toByteOffset: n, as: UInt64.self)
+                return n &+ 8
+            }
+        } else {
+            // 17 to 20 digits: the top (at most 1844) then two groups of eight.
+            let (top, middle) = high.quotientAndRemainder(dividingBy: 100_000_000)
+            let x = UInt32(truncatingIfNeeded: top)
+            let n = Self.digitCount(x)
+            bytes.appendInPlace(maxLength: 24) { target in
+                let raw = UnsafeMutableRawPointer(target)
+                raw.storeBytes(of: Self.eightDigits(x) >> (64 &- 8 &* UInt64(n)), as: UInt64.self)
+                raw.storeBytes(of: Self.eightDigits(UInt32(truncatingIfNeeded: middle)), toByteOffset: n, as: UInt64.self)
+                raw.storeBytes(of: lowDigits, toByteOffset: n &+ 8, as: UInt64.self)
+                return n &+ 16
+            }
+        }
+    }
+
+    /// The eight digits of `x` (below 100,000,000, zero-padded) as ASCII in a word, the first digit in its lowest
+    /// byte (stored as is on a little-endian machine, they read in order).
+    @inline(__always)
+    private static func eightDigits(_ x: UInt32) -> UInt64 {
+        let pairs = UnsafeRawPointer(digitPairs.utf8Start)
+        let (high, low) = (x / 10_000, x % 10_000)
+        func pair(_ p: UInt32) -> UInt64 { UInt64(pairs.loadUnaligned(fromByteOffset: Int(p) &* 2, as: UInt16.self)) }
+        return pair(high / 100) | pair(high % 100) << 16 | pair(low / 100) << 32 | pair(low % 100) << 48
+    }
+
+    /// How many decimal digits `x` (below 100,000,000) has; 1 for 0.
+    @inline(__always)
+    private static func digitCount(_ x: UInt32) -> Int {
+        var n = 1
+        if x >= 10 { n &+= 1 }
+        if x >= 100 { n &+= 1 }
+        if x >= 1_000 { n &+= 1 }
+        if x >= 10_000 { n &+= 1 }
+        if x >= 100_000 { n &+= 1 }
+        if x >= 1_000_000 { n &+= 1 }
+        if x >= 10_000_000 { n &+= 1 }
+        return n
     }
 
     /// "00" to "99", back to back.
     private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
-    /// The six digits of `micros` (0 to 999,999), then `Z"`: eight bytes written in place after one room check, the
-    /// digits as three pairs from the table.
+    /// The six digits of `micros` (0 to 999,999), then `Z"`: eight bytes written in place after one room check.
     @inline(__always)
     private mutating func appendMicroseconds(_ micros: Int64) {
-        let pairs = Self.digitPairs.utf8Start
-        let value = Int(truncatingIfNeeded: micros)
-        let (high, rest) = value.quotientAndRemainder(dividingBy: 10_000)
-        let (middle, low) = rest.quotientAndRemainder(dividingBy: 100)
+        let word = Self.microsecondsAndClose(micros)
         bytes.appendInPlace(maxLength: 8) { target in
-            for (i, pair) in [high, middle, low].enumerated() {
-                target[2 * i] = pairs[2 * pair]
-                target[2 * i + 1] = pairs[2 * pair + 1]
-            }
-            target[6] = UInt8(ascii: "Z")
-            target[7] = UInt8(ascii: "\"")
+            UnsafeMutableRawPointer(target).storeBytes(of: word, as: UInt64.self)
             return 8
         }
+    }
+
+    /// The six digits of `micros` (0 to 999,999) then `Z"`, as the eight bytes of a word in order.
+    @inline(__always)
+    private static func microsecondsAndClose(_ micros: Int64) -> UInt64 {
+        eightDigits(UInt32(truncatingIfNeeded: micros)) >> 16 | UInt64(UInt8(ascii: "Z")) << 48 | UInt64(UInt8(ascii: "\"")) << 56
     }
 
     /// `value` in decimal, left-padded with zeros to `width` characters (a minus sign counts as one, as in

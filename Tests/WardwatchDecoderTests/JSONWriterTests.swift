@@ -160,6 +160,25 @@ struct JSONWriterTests {
         #expect(String(decoding: w.written, as: UTF8.self) == expected)
     }
 
+    @Test("times are written as EventTime.description, whatever order their seconds come in (the kept seconds swapped, replaced, too long to keep)")
+    func times() {
+        var values: [Int64] = [0, -1, 1, 999_999, 1_000_000, -1_000_000, -1_000_001, Int64.max, Int64.min + 1_000_000,
+                               253_402_300_799_999_999, 253_402_300_800_000_000, -62_135_596_800_000_000, -62_135_596_800_000_001]
+        var random = SplitMix64(seed: 5)
+        let base: Int64 = 1_700_000_000_000_000
+        for _ in 0..<20_000 {
+            // Mostly a few seconds apart and out of order (as a flow's first time falls between later ones), some anywhere.
+            let r = random.next()
+            values.append(r % 8 == 0 ? Int64(bitPattern: random.next()) : base + Int64(r % 4) * 1_000_000 + Int64(random.next() % 1_000_000))
+        }
+        var w = JSONWriter()
+        w.beginArray()
+        for value in values { w.time(EventTime(microseconds: value)) }
+        w.endArray()
+        let expected = "[" + values.map { "\"\(EventTime(microseconds: $0).description)\"" }.joined(separator: ",") + "]"
+        #expect(String(decoding: w.written, as: UTF8.self) == expected)
+    }
+
     @Test("a discarding batch (the bench's decoding alone) counts every observation and writes none")
     func discardingBatch() throws {
         func run(_ batch: consuming ObservationBatch) throws -> (count: Int, bytes: Int) {

@@ -187,102 +187,117 @@ struct ConnectionAnalyzer {
             caches.streams.cut += 1
             return nil
         }
+        // A segment that starts the stream is decoded where it lies: most directions need no more (an HTTP head, a
+        // DICOM or HL7 message, a protocol the classifier gives up on), so their bytes are never copied. The prefix
+        // keeps them only when the decoders want more.
+        if let first = directions[d].prefix.takeFirst(sequence: segment.sequenceNumber, payload: segment.payload) {
+            let application = decodePrefix(first, d, sensor: sensor, context: context, caches: &caches, into: &output)
+            directions[d].prefix.keep(first)
+            return application
+        }
         guard directions[d].prefix.add(sequence: segment.sequenceNumber, payload: segment.payload) else { return nil }
         let bytes = directions[d].prefix.bytes
-        return bytes.withUnsafeBytes { buffer -> String? in
-            if directions[d].application == .undecided {
-                directions[d].application = Self.classify(buffer, fromClient: d == 0)
-                if directions[d].application == .done { directions[d].prefix.finish() }
-            }
-            switch directions[d].application {
-            case .tls where d == 0, .tlsHelloSent:
-                return clientHandshake(buffer, d, sensor: sensor, context: context, ja4: &caches.ja4, into: &output)
-            case .tls:
-                var flight: TLSServerFlight
-                if case .server(let sofar) = directions[d].tls { flight = sofar } else { flight = TLSServerFlight() }
-                directions[d].tls = nil  // the flight's buffers are then its own, and grow in place
-                flight.advance(buffer)
-                directions[d].tls = .server(flight)
-                // A ServerHello that is not a HelloRetryRequest: the client sends no second hello.
-                if directions[0].application == .tlsHelloSent, flight.serverHello != nil { finish(0) }
-                if flight.isComplete || directions[d].prefix.isFinished {
-                    if let chain = flight.certificate?.certificates, let leaf = chain.first,
-                        let certificate = caches.certificates.summary(der: leaf, endpoints: endpoints(d))
-                    {
-                        var observation = base(d, sensor: sensor, context: context)
-                        observation.kind = .tlsCertificate
-                        observation.tlsCertificate = certificate
-                        output.append(observation)
-                    }
-                    finish(d)
-                }
-            case .dicom:
-                // The PDU says its length: it is decoded once it is all here (or the prefix is full), not again at
-                // every segment. Same observations: a part is only ever reported once the prefix is full, and a part
-                // that fails would fail whole too (it is now held until then, within the stream budget).
-                if let length = buffer.readUInt32(at: 2), buffer.count < 6 + Int(length), !directions[d].prefix.isFinished {
-                    return nil
-                }
-                if case .success(let pdu) = DICOMUpperLayer.decode(buffer) {
-                    let complete: Bool
-                    switch pdu {
-                    case .associateRequest(let n), .associateAccept(let n): complete = n.isComplete
-                    case .associateReject: complete = true
-                    }
-                    if complete || directions[d].prefix.isFinished {
-                        var observation = base(d, sensor: sensor, context: context)
-                        observation.kind = .dicomAssociation
-                        observation.dicomAssociation = Self.dicom(pdu, endpoints(d))
-                        output.append(observation)
-                        finish(d)
-                        return "dicom"
-                    }
-                } else {
-                    finish(d)
-                }
-            case .hl7:
-                // Until an end block comes (or the prefix is full) a decode can only find the same cut message again:
-                // only the new bytes are looked at, so a long message costs its length once, not once per segment
-                // (decoding it whole at every segment made 5,000 connections of unended 64 KiB messages cost 20 s).
-                let searched = directions[d].searched
-                directions[d].searched = buffer.count
-                guard directions[d].prefix.isFinished || buffer.index(of: MLLP.endBlock, from: searched) < buffer.count else {
-                    return nil
-                }
-                let messages = HL7Message.decodeAll(buffer)
-                if let first = messages.first, first.isComplete || directions[d].prefix.isFinished {
+        return bytes.withUnsafeBytes { decodePrefix($0, d, sensor: sensor, context: context, caches: &caches, into: &output) }
+    }
+
+    /// Runs direction `d`'s decoders over `buffer`, the direction's stream from its first byte so far; appends what
+    /// they recognised and returns its protocol name.
+    private mutating func decodePrefix(
+        _ buffer: UnsafeRawBufferPointer, _ d: Int, sensor: SensorIdentity, context: PacketContext,
+        caches: inout AnalyzerCaches, into output: inout ObservationBatch
+    ) -> String? {
+        if directions[d].application == .undecided {
+            directions[d].application = Self.classify(buffer, fromClient: d == 0)
+            if directions[d].application == .done { directions[d].prefix.finish() }
+        }
+        switch directions[d].application {
+        case .tls where d == 0, .tlsHelloSent:
+            return clientHandshake(buffer, d, sensor: sensor, context: context, ja4: &caches.ja4, into: &output)
+        case .tls:
+            var flight: TLSServerFlight
+            if case .server(let sofar) = directions[d].tls { flight = sofar } else { flight = TLSServerFlight() }
+            directions[d].tls = nil  // the flight's buffers are then its own, and grow in place
+            flight.advance(buffer)
+            directions[d].tls = .server(flight)
+            // A ServerHello that is not a HelloRetryRequest: the client sends no second hello.
+            if directions[0].application == .tlsHelloSent, flight.serverHello != nil { finish(0) }
+            if flight.isComplete || directions[d].prefix.isFinished {
+                if let chain = flight.certificate?.certificates, let leaf = chain.first,
+                    let certificate = caches.certificates.summary(der: leaf, endpoints: endpoints(d))
+                {
                     var observation = base(d, sensor: sensor, context: context)
-                    observation.kind = .hl7Message
-                    observation.hl7Message = Self.hl7(first, endpoints(d))
+                    observation.kind = .tlsCertificate
+                    observation.tlsCertificate = certificate
+                    output.append(observation)
+                }
+                finish(d)
+            }
+        case .dicom:
+            // The PDU says its length: it is decoded once it is all here (or the prefix is full), not again at
+            // every segment. Same observations: a part is only ever reported once the prefix is full, and a part
+            // that fails would fail whole too (it is now held until then, within the stream budget).
+            if let length = buffer.readUInt32(at: 2), buffer.count < 6 + Int(length), !directions[d].prefix.isFinished {
+                return nil
+            }
+            if case .success(let pdu) = DICOMUpperLayer.decode(buffer) {
+                let complete: Bool
+                switch pdu {
+                case .associateRequest(let n), .associateAccept(let n): complete = n.isComplete
+                case .associateReject: complete = true
+                }
+                if complete || directions[d].prefix.isFinished {
+                    var observation = base(d, sensor: sensor, context: context)
+                    observation.kind = .dicomAssociation
+                    observation.dicomAssociation = Self.dicom(pdu, endpoints(d))
                     output.append(observation)
                     finish(d)
-                    return "hl7"
-                } else if messages.isEmpty && directions[d].prefix.isFinished {
-                    finish(d)
+                    return "dicom"
                 }
-            case .http:
-                // As for HL7: decoded again only when a line that may end the head has arrived (a head sent a byte a
-                // segment cost 130 ms of CPU a connection when decoded at every segment), or when the prefix is full.
-                let searched = directions[d].searched
-                directions[d].searched = buffer.count
-                if !directions[d].prefix.isFinished && !HTTPHead.mayEndHead(buffer, from: searched) {
-                    if buffer.count >= Self.httpHeadWindow { finish(d) }
-                    return nil
-                }
-                if let head = HTTPHeadFields.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
-                    appendObservation(.http, d, sensor: sensor, context: context, into: &output) { w, connection in
-                        DiscoveryObservations.writeHTTP(head, to: &w, connection: connection)
-                    }
-                    finish(d)
-                    return "http"
-                } else if buffer.count >= Self.httpHeadWindow {
-                    finish(d)
-                }
-            case .undecided, .done:
-                break
+            } else {
+                finish(d)
             }
-            return nil
+        case .hl7:
+            // Until an end block comes (or the prefix is full) a decode can only find the same cut message again:
+            // only the new bytes are looked at, so a long message costs its length once, not once per segment
+            // (decoding it whole at every segment made 5,000 connections of unended 64 KiB messages cost 20 s).
+            let searched = directions[d].searched
+            directions[d].searched = buffer.count
+            guard directions[d].prefix.isFinished || buffer.index(of: MLLP.endBlock, from: searched) < buffer.count else {
+                return nil
+            }
+            let messages = HL7Message.decodeAll(buffer)
+            if let first = messages.first, first.isComplete || directions[d].prefix.isFinished {
+                var observation = base(d, sensor: sensor, context: context)
+                observation.kind = .hl7Message
+                observation.hl7Message = Self.hl7(first, endpoints(d))
+                output.append(observation)
+                finish(d)
+                return "hl7"
+            } else if messages.isEmpty && directions[d].prefix.isFinished {
+                finish(d)
+            }
+        case .http:
+            // As for HL7: decoded again only when a line that may end the head has arrived (a head sent a byte a
+            // segment cost 130 ms of CPU a connection when decoded at every segment), or when the prefix is full.
+            let searched = directions[d].searched
+            directions[d].searched = buffer.count
+            if !directions[d].prefix.isFinished && !HTTPHead.mayEndHead(buffer, from: searched) {
+                if buffer.count >= Self.httpHeadWindow { finish(d) }
+                return nil
+            }
+            if let head = HTTPHeadFields.decode(buffer), head.isComplete || directions[d].prefix.isFinished {
+                appendObservation(.http, d, sensor: sensor, context: context, into: &output) { w, connection in
+                    DiscoveryObservations.writeHTTP(head, to: &w, connection: connection)
+                }
+                finish(d)
+                return "http"
+            } else if buffer.count >= Self.httpHeadWindow {
+                finish(d)
+            }
+        case .undecided, .done:
+            break
         }
+        return nil
     }
 
     /// The client's side of a TLS handshake: its ClientHello, then a second one should the server answer with a

@@ -9,6 +9,8 @@ public struct StreamPrefix: Sendable {
     private var pending: [(sequence: UInt32, data: [UInt8])] = []
     /// True once `limit` bytes are kept or the caller has decided (`finish`): later segments are ignored.
     public private(set) var isFinished = false
+    /// True between `takeFirst` and `keep`: the stream's first bytes are the caller's, not yet in `bytes`.
+    private var firstLent = false
 
     public init(limit: Int = 65536) { self.limit = limit }
 
@@ -37,12 +39,34 @@ public struct StreamPrefix: Sendable {
         return bytes.count > before
     }
 
+    /// The bytes of a segment that starts the stream while nothing is kept (in order, none held), for the caller to
+    /// read where they lie: the part of `payload` that `add` would append. The prefix moves on as `add` would, but
+    /// copies nothing until `keep`. Nil when the segment must go through `add`.
+    public mutating func takeFirst(sequence: UInt32, payload: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard !isFinished, bytes.isEmpty, pending.isEmpty, !payload.isEmpty, nextSequence == nil || nextSequence == sequence
+        else { return nil }
+        let fresh = UnsafeRawBufferPointer(rebasing: payload.prefix(limit))
+        nextSequence = sequence &+ UInt32(truncatingIfNeeded: fresh.count)
+        if fresh.count >= limit { isFinished = true }
+        firstLent = true
+        return fresh
+    }
+
+    /// Copies in the bytes `takeFirst` returned, unless `finish` came since: the prefix is then as `add` would have
+    /// left it.
+    public mutating func keep(_ first: UnsafeRawBufferPointer) {
+        guard firstLent else { return }
+        firstLent = false
+        bytes = Array(first)
+    }
+
     /// Bytes held: the contiguous prefix and the segments waiting for a gap to fill.
     public var heldBytes: Int { pending.isEmpty ? bytes.count : pending.reduce(bytes.count) { $0 + $1.data.count } }
 
     /// Stops collecting and frees the bytes.
     public mutating func finish() {
         isFinished = true
+        firstLent = false
         bytes = []
         pending = []
     }

@@ -12,6 +12,8 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     /// the one used last first: observations come in time order, and a flow's summary writes its first packet's time
     /// between two later ones.
     private var recentSeconds = (TimePrefix(), TimePrefix())
+    /// The day of the last second `time` formatted.
+    private var recentDay = DayPrefix()
 
     public init(capacity: Int = 4096) {
         bytes = ByteBuffer(capacity: capacity)
@@ -233,13 +235,44 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         var length = 0
     }
 
-    /// The prefix of `totalSeconds`, made by writing it and taking it back.
+    /// The prefix of `totalSeconds`: its day's text (kept for the last day made), then `hh:mm:ss.` from digit pairs.
     private mutating func formatSecond(_ totalSeconds: Int64) -> TimePrefix {
-        let start = bytes.count
-        writeSecond(totalSeconds)
+        let secondsOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
+        let days = (totalSeconds - secondsOfDay) / 86_400
+        if days != recentDay.day { recentDay = formatDay(days) }
         var prefix = TimePrefix(second: totalSeconds)
+        let day = recentDay
+        // The day's text and the clock's nine bytes must fit the prefix's 24: the day's at most 15.
+        guard day.length > 0, day.length <= 15 else { return prefix }
+        let seconds = Int(truncatingIfNeeded: secondsOfDay)
+        let colon = UInt64(UInt8(ascii: ":"))
+        let clock = Self.pair(seconds / 3600) | colon << 16 | Self.pair(seconds % 3600 / 60) << 24 | colon << 40
+            | Self.pair(seconds % 60) << 48
+        withUnsafeMutableBytes(of: &prefix.words) { raw in
+            raw.storeBytes(of: day.words.0, as: UInt64.self)
+            raw.storeBytes(of: day.words.1, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: clock, toByteOffset: day.length, as: UInt64.self)
+            raw.storeBytes(of: UInt8(ascii: "."), toByteOffset: day.length + 8, as: UInt8.self)
+        }
+        prefix.length = day.length + 9
+        return prefix
+    }
+
+    /// The text of one day from the quote to the `T` (`"2023-05-01T`), kept for `formatSecond`.
+    private struct DayPrefix {
+        var day = Int64.min
+        var words: (UInt64, UInt64) = (0, 0)
+        /// Bytes of `words` that are text; 0 when the text is longer than the words.
+        var length = 0
+    }
+
+    /// The prefix of day `days` after 1970, made by writing it and taking it back.
+    private mutating func formatDay(_ days: Int64) -> DayPrefix {
+        let start = bytes.count
+        writeDay(days)
+        var prefix = DayPrefix(day: days)
         let length = bytes.count - start
-        if length <= MemoryLayout<(UInt64, UInt64, UInt64)>.size {
+        if length <= MemoryLayout<(UInt64, UInt64)>.size {
             bytes.withBytes { written in
                 withUnsafeMutableBytes(of: &prefix.words) {
                     $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: written[start..<start + length]))
@@ -251,11 +284,9 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         return prefix
     }
 
-    /// Writes `"2023-05-01T12:00:00.` for the second `totalSeconds` after 1970.
-    private mutating func writeSecond(_ totalSeconds: Int64) {
+    /// Writes `"2023-05-01T` for day `days` after 1970.
+    private mutating func writeDay(_ days: Int64) {
         bytes.append(UInt8(ascii: "\""))
-        let secondsOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
-        let days = (totalSeconds - secondsOfDay) / 86_400
         let (y, m, d) = EventTime.civil(fromDays: days)
         padded(y, 4)
         bytes.append(UInt8(ascii: "-"))
@@ -263,6 +294,12 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         bytes.append(UInt8(ascii: "-"))
         padded(d, 2)
         bytes.append(UInt8(ascii: "T"))
+    }
+
+    /// Writes `"2023-05-01T12:00:00.` for the second `totalSeconds` after 1970 (a time whose prefix is not kept).
+    private mutating func writeSecond(_ totalSeconds: Int64) {
+        let secondsOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
+        writeDay((totalSeconds - secondsOfDay) / 86_400)
         padded(secondsOfDay / 3600, 2)
         bytes.append(UInt8(ascii: ":"))
         padded(secondsOfDay % 3600 / 60, 2)
@@ -360,10 +397,15 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     /// byte (stored as is on a little-endian machine, they read in order).
     @inline(__always)
     private static func eightDigits(_ x: UInt32) -> UInt64 {
-        let pairs = UnsafeRawPointer(digitPairs.utf8Start)
         let (high, low) = (x / 10_000, x % 10_000)
-        func pair(_ p: UInt32) -> UInt64 { UInt64(pairs.loadUnaligned(fromByteOffset: Int(p) &* 2, as: UInt16.self)) }
+        func pair(_ p: UInt32) -> UInt64 { Self.pair(Int(p)) }
         return pair(high / 100) | pair(high % 100) << 16 | pair(low / 100) << 32 | pair(low % 100) << 48
+    }
+
+    /// The two digits of `p` (0 to 99) as ASCII in the low bytes of a word, in order.
+    @inline(__always)
+    private static func pair(_ p: Int) -> UInt64 {
+        UInt64(UnsafeRawPointer(digitPairs.utf8Start).loadUnaligned(fromByteOffset: p &* 2, as: UInt16.self))
     }
 
     /// How many decimal digits `x` (below 100,000,000) has; 1 for 0.

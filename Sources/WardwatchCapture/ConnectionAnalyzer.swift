@@ -103,7 +103,8 @@ struct ConnectionAnalyzer {
             }
         }
         if let ts = tcp.timestamps {
-            if directions[d].timestamps.isEmpty { directions[d].timestamps.reserveCapacity(2 * Self.timestampBatch) }
+            // Room for eight samples at first (most connections send fewer); a long one grows to a batch's worth.
+            if directions[d].timestamps.capacity == 0 { directions[d].timestamps.reserveCapacity(16) }
             directions[d].timestamps.append(context.time.microseconds)
             directions[d].timestamps.append(Int64(ts.value))
             if directions[d].timestamps.count >= 2 * Self.timestampBatch {

@@ -206,6 +206,8 @@ public struct FlowTable: Sendable {
     private var oldest = -1
     private var newest = -1
     private var lastSweep: EventTime?
+    /// The flows a sweep found idle and closed, kept empty between sweeps for their memory.
+    private var sweepLists: (idle: [FlowKey], closed: [FlowKey]) = ([], [])
     public private(set) var evictions = 0
     /// Entries holding a connection analyzer.
     private(set) var connectionCount = 0
@@ -323,11 +325,20 @@ public struct FlowTable: Sendable {
 
     /// `tag` for the entry at `index`.
     mutating func tag(at index: Index, application: String) {
+        if slots[index].entry.summary.applicationProtocols.isEmpty,
+            let single = Self.singleProtocols.first(where: { $0[0] == application })
+        {
+            slots[index].entry.summary.applicationProtocols = single  // shared: no array made per flow
+            return
+        }
         if !slots[index].entry.summary.applicationProtocols.contains(application) {
             slots[index].entry.summary.applicationProtocols.append(application)
             slots[index].entry.summary.applicationProtocols.sort()
         }
     }
+
+    /// The protocol lists of a flow where the decoders recognised one protocol, made once.
+    private static let singleProtocols = [["tls"], ["http"], ["dicom"], ["hl7"]]
 
     /// Removes an entry, reporting its summary (with `reason`) and its analyzer. The last slot moves into its place.
     private mutating func report(_ key: FlowKey, reason: FlowSummary.EndReason, into output: inout [Reported]) {
@@ -364,8 +375,14 @@ public struct FlowTable: Sendable {
         if let last = lastSweep, now.microseconds - last.microseconds < configuration.sweepInterval { return false }
         lastSweep = now
         let stalledBefore = streams.isSpent ? now.microseconds - StreamBudget.stallTimeout : nil
-        var idle: [FlowKey] = []
-        var closed: [FlowKey] = []
+        // The lists of a sweep reuse the last one's memory (taken out of the table while it is changed).
+        var (idle, closed) = sweepLists
+        sweepLists = ([], [])
+        defer {
+            idle.removeAll(keepingCapacity: true)
+            closed.removeAll(keepingCapacity: true)
+            sweepLists = (idle, closed)
+        }
         for index in slots.indices {
             if let stalledBefore, slots[index].entry.connection != nil {
                 let held = slots[index].entry.connection!.heldBytes
@@ -386,8 +403,10 @@ public struct FlowTable: Sendable {
                 slots[index].entry.restartInterval(at: now)
             }
         }
-        for key in closed.sorted(by: Self.order) { report(key, reason: .closed, into: &output) }
-        for key in idle.sorted(by: Self.order) { report(key, reason: .idle, into: &output) }
+        closed.sort(by: Self.order)
+        idle.sort(by: Self.order)
+        for key in closed { report(key, reason: .closed, into: &output) }
+        for key in idle { report(key, reason: .idle, into: &output) }
         return true
     }
 

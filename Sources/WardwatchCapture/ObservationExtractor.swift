@@ -49,6 +49,8 @@ public struct ObservationExtractor: Sendable {
     private var counted = CaptureCounters()
     public private(set) var flows: FlowTable
     private var caches = AnalyzerCaches()
+    /// The flow reports of one packet, kept empty between packets for their memory.
+    private var reportedScratch: [FlowTable.Reported] = []
     private var announcements: AnnouncementFilter
     /// Connections analysed at most (their first bytes are buffered); beyond it new ones are not analysed (counted).
     public let connectionCapacity: Int
@@ -401,7 +403,13 @@ public struct ObservationExtractor: Sendable {
         _ ip: NetworkPacket, frame: LinkFrame, sourcePort: UInt16, destinationPort: UInt16, flags: UInt8, wireLength: Int,
         time: EventTime, into output: inout ObservationBatch
     ) -> FlowTable.Index? {
-        var reported: [FlowTable.Reported] = []
+        // The reports of a packet reuse the last packet's memory (taken out of the extractor while it is changed).
+        var reported = reportedScratch
+        reportedScratch = []
+        defer {
+            reported.removeAll(keepingCapacity: true)
+            reportedScratch = reported
+        }
         let index = flows.record(
             FlowPacket(
                 source: FlowEndpoint(address: ip.source, port: sourcePort),

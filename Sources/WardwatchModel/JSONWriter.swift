@@ -151,25 +151,78 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 
     public mutating func string(_ value: String) {
         separator()
-        bytes.append(UInt8(ascii: "\""))
         // Native strings lend their bytes in place (a `var` copy for `withUTF8` cost a retain and a release).
-        if value.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
+        if value.utf8.withContiguousStorageIfAvailable({ appendQuoted(UnsafeRawBufferPointer($0)) }) == nil {
             var copy = value
-            copy.withUTF8 { appendEscaped($0) }
+            copy.withUTF8 { appendQuoted(UnsafeRawBufferPointer($0)) }
         }
-        bytes.append(UInt8(ascii: "\""))
         needsComma = true
     }
 
     /// Writes the JSON string of `text` read as UTF-8, ill-formed sequences replaced: what
     /// `string(String(decoding: text, as: UTF8.self))` writes, with no `String` made when the text is ASCII.
     public mutating func string(utf8 text: UnsafeRawBufferPointer) {
-        guard Self.isASCII(text) else { return string(String(decoding: text, as: UTF8.self)) }
         separator()
+        defer { needsComma = true }
+        if appendPlainQuoted(text, asciiOnly: true) { return }
+        guard Self.isASCII(text) else {
+            needsComma = false  // the separator is written
+            return string(String(decoding: text, as: UTF8.self))
+        }
+        appendQuoted(text)
+    }
+
+    /// `text` (valid UTF-8) quoted and escaped.
+    @inline(__always)
+    private mutating func appendQuoted(_ text: UnsafeRawBufferPointer) {
+        if appendPlainQuoted(text, asciiOnly: false) { return }
         bytes.append(UInt8(ascii: "\""))
         appendEscaped(text.assumingMemoryBound(to: UInt8.self))
         bytes.append(UInt8(ascii: "\""))
-        needsComma = true
+    }
+
+    /// Appends `text` quoted when no byte of it needs escaping (nor has its top bit set, when `asciiOnly`): checked
+    /// and copied in one pass, a word at a time. False, with nothing appended, otherwise.
+    @inline(__always)
+    private mutating func appendPlainQuoted(_ text: UnsafeRawBufferPointer, asciiOnly: Bool) -> Bool {
+        guard let source = text.baseAddress else {
+            raw("\"\"")
+            return true
+        }
+        let n = text.count
+        let high: UInt64 = asciiOnly ? 0x8080_8080_8080_8080 : 0
+        var plain = true
+        bytes.appendInPlace(maxLength: n + 2) { out in
+            out[0] = UInt8(ascii: "\"")
+            let target = UnsafeMutableRawPointer(out + 1)
+            if n < 8 {
+                for i in 0..<n {
+                    let byte = source.load(fromByteOffset: i, as: UInt8.self)
+                    if byte < 0x20 || byte == 0x22 || byte == 0x5C || (asciiOnly && byte >= 0x80) {
+                        plain = false
+                        return 0
+                    }
+                    target.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
+                }
+            } else {
+                // Whole words, then the last eight bytes (overlapping the words before them).
+                var i = 0
+                while true {
+                    let at = min(i, n - 8)
+                    let word = source.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+                    if word & high != 0 || Self.mayNeedEscape(word) {
+                        plain = false
+                        return 0
+                    }
+                    target.storeBytes(of: word, toByteOffset: at, as: UInt64.self)
+                    if at == n - 8 { break }
+                    i += 8
+                }
+            }
+            out[n + 1] = UInt8(ascii: "\"")
+            return n + 2
+        }
+        return plain
     }
 
     public mutating func bool(_ value: Bool) {

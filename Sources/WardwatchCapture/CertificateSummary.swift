@@ -150,6 +150,21 @@ struct JA4Cache {
         var supportedVersions: [UInt16]
         var signatureAlgorithms: [UInt16]
         var firstALPN: [UInt8]?
+
+        /// Each list hashed as its bytes with its length (not element by element), in one hasher.
+        func hash(into hasher: inout Hasher) {
+            func combine(_ list: [UInt16]) {
+                hasher.combine(list.count)
+                list.withUnsafeBytes { hasher.combine(bytes: $0) }
+            }
+            hasher.combine(legacyVersion)
+            combine(cipherSuites)
+            combine(extensionTypes)
+            combine(supportedVersions)
+            combine(signatureAlgorithms)
+            hasher.combine(firstALPN?.count ?? -1)
+            firstALPN?.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 
     private var fingerprints = BoundedMemo<Key, String>(capacity: 4096)

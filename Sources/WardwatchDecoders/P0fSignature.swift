@@ -222,6 +222,45 @@ public struct P0fSignature: Hashable, Sendable, CustomStringConvertible {
         return s
     }
 
+    /// Every field packed into three words (the layout folded into one): a host opens many connections with one
+    /// stack, so signatures are looked up often, and hashing them field by field (the layout item by item) cost more
+    /// than the lookup. Equal signatures hash alike; a fold that collides only costs a comparison.
+    public func hash(into hasher: inout Hasher) {
+        let window: UInt64 = switch windowForm {
+        case .value(let v): UInt64(v)
+        case .mssMultiple(let m): 1 << 62 | UInt64(truncatingIfNeeded: m)
+        case .mtuMultiple(let m): 2 << 62 | UInt64(truncatingIfNeeded: m)
+        }
+        var folded: UInt64 = 0xCBF2_9CE4_8422_2325
+        for item in layout {
+            let code: UInt64 = switch item {
+            case .eol(let padding): 1 | UInt64(truncatingIfNeeded: padding) << 8
+            case .nop: 2
+            case .mss: 3
+            case .ws: 4
+            case .sok: 5
+            case .sack: 6
+            case .ts: 7
+            case .unknown(let kind): 8 | UInt64(kind) << 8
+            }
+            folded = (folded ^ code) &* 0x0000_0100_0000_01B3
+        }
+        var first = UInt64(kind == .syn ? 0 : 1)
+        first |= UInt64(ipVersion) << 8
+        first |= UInt64(ttl) << 16
+        first |= UInt64(distance.map { UInt16($0) } ?? 0x100) << 24
+        first |= UInt64(mss) << 40
+        if mssEchoed { first |= 1 << 56 }
+        if hasPayload { first |= 1 << 57 }
+        var second = UInt64(UInt32(truncatingIfNeeded: ipOptionsLength))
+        second |= UInt64(windowScale) << 32
+        second |= UInt64(quirks.rawValue) << 40
+        hasher.combine(first)
+        hasher.combine(second)
+        hasher.combine(window)
+        hasher.combine(folded ^ UInt64(layout.count))
+    }
+
     /// The MSS that p0f-sendsyn puts in its probes.
     static let probeMSS: UInt16 = 1331
     /// p0f keeps at most this many options in a layout.

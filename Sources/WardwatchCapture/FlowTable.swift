@@ -347,7 +347,8 @@ public struct FlowTable: Sendable {
         unlink(slot)
         let last = slots.count - 1
         if slot != last {
-            slots.swapAt(slot, last)
+            // Through the buffer, the two slots are moved (an array's own swapAt copies them, retaining what they hold).
+            slots.withUnsafeMutableBufferPointer { $0.swapAt(slot, last) }
             let (older, newer) = (slots[slot].older, slots[slot].newer)
             if older >= 0 { slots[older].newer = slot } else { oldest = slot }
             if newer >= 0 { slots[newer].older = slot } else { newest = slot }
@@ -379,8 +380,8 @@ public struct FlowTable: Sendable {
         var (idle, closed) = sweepLists
         sweepLists = ([], [])
         defer {
-            idle.removeAll(keepingCapacity: true)
-            closed.removeAll(keepingCapacity: true)
+            if !idle.isEmpty { idle.removeAll(keepingCapacity: true) }
+            if !closed.isEmpty { closed.removeAll(keepingCapacity: true) }
             sweepLists = (idle, closed)
         }
         for index in slots.indices {

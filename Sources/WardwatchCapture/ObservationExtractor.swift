@@ -407,7 +407,7 @@ public struct ObservationExtractor: Sendable {
         var reported = reportedScratch
         reportedScratch = []
         defer {
-            reported.removeAll(keepingCapacity: true)
+            if !reported.isEmpty { reported.removeAll(keepingCapacity: true) }  // (costs a call even when empty)
             reportedScratch = reported
         }
         let index = flows.record(

@@ -28,8 +28,6 @@ struct ConnectionAnalyzer {
         var mac: MACAddress?
         /// `mac` as text, from the capture's shared cache (every observation of the sender shares one string).
         var macText: String?
-        /// This direction's endpoints as text, made when its first observation is.
-        var endpoints: ConnectionEndpoints?
         /// HL7 and HTTP: bytes of the prefix already searched for the end of a message (an MLLP end block) or head.
         var searched = 0
         /// Packet time (µs) of this direction's last payload.
@@ -55,6 +53,8 @@ struct ConnectionAnalyzer {
     }
 
     /// Direction 0 is the connection's initiator (client), 1 the responder.
+    /// (An array: copying the analyzer, as reading it out of the flow table does, then retains one buffer, not every
+    /// array and string of both directions.)
     var directions = [Direction(), Direction()]
     /// The initiator's endpoint: packets from it travel in direction 0.
     let client: FlowEndpoint
@@ -139,14 +139,13 @@ struct ConnectionAnalyzer {
         return given
     }
 
-    /// This direction's endpoints, the device's (the sender's) side local.
-    mutating func endpoints(_ d: Int) -> ConnectionEndpoints {
-        if let endpoints = directions[d].endpoints { return endpoints }
+    /// This direction's endpoints, the device's (the sender's) side local: made each time (only the rare observations
+    /// written from values need them; the others write the endpoints straight from their bits).
+    func endpoints(_ d: Int) -> ConnectionEndpoints {
         let (local, remote) = d == 0 ? (client, server) : (server, client)
         let endpoints = ConnectionEndpoints(
             transport: "tcp", localIp: local.address.description, localPort: Int(local.port),
             remoteIp: remote.address.description, remotePort: Int(remote.port))
-        directions[d].endpoints = endpoints
         return endpoints
     }
 

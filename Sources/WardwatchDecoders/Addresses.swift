@@ -61,33 +61,33 @@ public struct IPv4Address: Hashable, Sendable, Comparable, CustomStringConvertib
     /// Characters in the longest `description`.
     public static let maxTextLength = 15
 
-    /// Writes `description`'s bytes at `out` (room for `maxTextLength`); returns how many. Each octet's digits and
-    /// dot are made in a register and stored at once (no branch on how many digits it has).
+    /// Writes `description`'s bytes at `out` (room for `maxTextLength`); returns how many. Each octet's text comes
+    /// from a table of all 256, stored at once with its dot (no division, no branch on how many digits it has).
     @inline(__always)
     public func write(to out: UnsafeMutablePointer<UInt8>) -> Int {
         let raw = UnsafeMutableRawPointer(out)
-        var n = 0
-        for index in 0..<3 {
-            let (text, length) = Self.octetText(UInt8(truncatingIfNeeded: value >> UInt32(24 - 8 * index)))
-            raw.storeBytes(of: text | UInt32(UInt8(ascii: ".")) << (8 * UInt32(length)), toByteOffset: n, as: UInt32.self)
-            n &+= length &+ 1
+        return Self.octetTexts.withUnsafeBufferPointer { table in
+            var n = 0
+            for index in 0..<3 {
+                let entry = table[Int(truncatingIfNeeded: (value >> UInt32(24 - 8 * index)) & 0xFF)]
+                raw.storeBytes(of: UInt32(truncatingIfNeeded: entry), toByteOffset: n, as: UInt32.self)
+                n &+= Int(truncatingIfNeeded: entry >> 32) &+ 1
+            }
+            // The last octet without its dot, in at most three bytes (the room ends there when all have three digits).
+            let entry = table[Int(truncatingIfNeeded: value & 0xFF)]
+            raw.storeBytes(of: UInt16(truncatingIfNeeded: entry), toByteOffset: n, as: UInt16.self)
+            raw.storeBytes(of: UInt8(truncatingIfNeeded: entry >> 16), toByteOffset: n &+ 2, as: UInt8.self)
+            return n &+ Int(truncatingIfNeeded: entry >> 32)
         }
-        // The last octet without a dot, in at most three bytes (the room ends there when all octets have three digits).
-        let (text, length) = Self.octetText(UInt8(truncatingIfNeeded: value))
-        raw.storeBytes(of: UInt16(truncatingIfNeeded: text), toByteOffset: n, as: UInt16.self)
-        raw.storeBytes(of: UInt8(truncatingIfNeeded: text >> 16), toByteOffset: n &+ 2, as: UInt8.self)
-        return n &+ length
     }
 
-    /// An octet's decimal digits as the low bytes of a word, in order (on a little-endian machine), and how many.
-    @inline(__always)
-    static func octetText(_ octet: UInt8) -> (text: UInt32, length: Int) {
-        let o = UInt32(octet)
-        let (hundreds, rest) = (o / 100, o % 100)
-        let (tens, ones) = (rest / 10, rest % 10)
-        let length = 1 &+ (o >= 10 ? 1 : 0) &+ (o >= 100 ? 1 : 0)
-        let digits = (hundreds | tens << 8 | ones << 16) &+ 0x0030_3030
-        return (digits >> (8 * UInt32(3 &- length)), length)
+    /// Every octet's text followed by a dot, as the low bytes of a word in order (on a little-endian machine), its
+    /// digit count above them.
+    static let octetTexts: [UInt64] = (0...255).map { (octet: Int) -> UInt64 in
+        let digits = Array(String(octet).utf8) + [UInt8(ascii: ".")]
+        var word = UInt64(digits.count - 1) << 32
+        for (i, byte) in digits.enumerated() { word |= UInt64(byte) << (8 * UInt64(i)) }
+        return word
     }
 
     #if _endian(big)

@@ -80,6 +80,15 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         needsComma = true
     }
 
+    /// Writes members whose text `body` writes in place and counts (at most `maxLength` bytes: keys and values as
+    /// JSON, commas between them, none before the first), after a comma where one is due.
+    @inline(__always)
+    public mutating func membersInPlace(maxLength: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        separator()
+        bytes.appendInPlace(maxLength: maxLength, body)
+        needsComma = true
+    }
+
     /// Starts members written apart from any object (see `DeviceEnvelope`): the next key gets no comma.
     mutating func beginMembers() { needsComma = false }
 

@@ -246,11 +246,11 @@ struct ConnectionAnalyzer {
                 case .associateReject: complete = true
                 }
                 if complete || directions[d].prefix.isFinished {
-                    var observation = base(d, sensor: sensor, context: context)
-                    observation.kind = .dicomAssociation
-                    observation.dicomAssociation = Self.dicom(pdu, endpoints(d))
-                    output.append(observation)
-                    finish(d)
+                    let association = Self.dicom(pdu, endpoints(d))
+                    reportAndFinish(d, sensor: sensor, context: context, into: &output) {
+                        $0.kind = .dicomAssociation
+                        $0.dicomAssociation = association
+                    }
                     return "dicom"
                 }
             } else {
@@ -267,11 +267,11 @@ struct ConnectionAnalyzer {
             }
             let messages = HL7Message.decodeAll(buffer)
             if let first = messages.first, first.isComplete || directions[d].prefix.isFinished {
-                var observation = base(d, sensor: sensor, context: context)
-                observation.kind = .hl7Message
-                observation.hl7Message = Self.hl7(first, endpoints(d))
-                output.append(observation)
-                finish(d)
+                let message = Self.hl7(first, endpoints(d))
+                reportAndFinish(d, sensor: sensor, context: context, into: &output) {
+                    $0.kind = .hl7Message
+                    $0.hl7Message = message
+                }
                 return "hl7"
             } else if messages.isEmpty && directions[d].prefix.isFinished {
                 finish(d)
@@ -350,6 +350,18 @@ struct ConnectionAnalyzer {
                 signatureAlgorithms: hello.signatureAlgorithms, supportedVersions: hello.supportedVersions,
                 connection: connection)
         }
+    }
+
+    /// Appends an observation of direction `d`'s sender written from values (`fill` sets its kind and payload), and
+    /// stops reading that direction.
+    private mutating func reportAndFinish(
+        _ d: Int, sensor: SensorIdentity, context: PacketContext, into output: inout ObservationBatch,
+        _ fill: (inout Observation) -> Void
+    ) {
+        var observation = base(d, sensor: sensor, context: context)
+        fill(&observation)
+        output.append(observation)
+        finish(d)
     }
 
     mutating func finish(_ d: Int) {

@@ -93,16 +93,12 @@ extension ConnectionEndpoints {
 
 /// Small texts written in place for `ConnectionEndpoints.writeJSON`.
 enum EndpointText {
-    /// Copies a constant of 8 to 16 bytes with two overlapping word copies; returns its length.
+    /// Copies a constant; returns its length.
     @inline(__always)
     static func copy(_ text: StaticString, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        let n = text.utf8CodeUnitCount
-        precondition(n >= 8 && n <= 16, "a constant of 8 to 16 bytes")
-        let source = UnsafeRawPointer(text.utf8Start)
-        let target = UnsafeMutableRawPointer(out)
-        target.storeBytes(of: source.loadUnaligned(as: UInt64.self), as: UInt64.self)
-        target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
-        return n
+        let bytes = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        bytes.copyShort(to: UnsafeMutableRawPointer(out))
+        return bytes.count
     }
 
     /// Writes a port's decimal digits (one to five); returns how many.

@@ -143,10 +143,9 @@ struct ConnectionAnalyzer {
     /// written from values need them; the others write the endpoints straight from their bits).
     func endpoints(_ d: Int) -> ConnectionEndpoints {
         let (local, remote) = d == 0 ? (client, server) : (server, client)
-        let endpoints = ConnectionEndpoints(
+        return ConnectionEndpoints(
             transport: "tcp", localIp: local.address.description, localPort: Int(local.port),
             remoteIp: remote.address.description, remotePort: Int(remote.port))
-        return endpoints
     }
 
     /// Appends an observation of direction `d`'s sender written straight from the connection (no `Observation`

@@ -158,6 +158,27 @@ extension UnsafeRawBufferPointer {
         return count
     }
 
+    /// Copies the bytes to `target` with overlapping word copies inside their bounds, not a call to memmove: for
+    /// short texts (labels, keys) copied often, where the call costs more than the copy.
+    @inline(__always)
+    public func copyShort(to target: UnsafeMutableRawPointer) {
+        let n = count
+        guard let source = baseAddress else { return }
+        if n >= 8 {
+            var i = 0
+            while i < n - 8 {
+                target.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
+        } else if n >= 4 {
+            target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
+        } else {
+            for i in 0..<n { target.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
+        }
+    }
+
     /// The bytes in `offset..<offset+length`, or nil where the range is not inside the buffer.
     @inline(__always)
     public func slice(_ offset: Int, _ length: Int) -> UnsafeRawBufferPointer? {

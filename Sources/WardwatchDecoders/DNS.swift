@@ -440,7 +440,7 @@ struct DNSMessageReader {
                         scratch[count] = UInt8(ascii: ".")
                         count += 1
                     }
-                    Self.copyLabel(label, to: UnsafeMutableRawPointer(scratch + count))
+                    label.copyShort(to: UnsafeMutableRawPointer(scratch + count))  // labels are short: no memmove
                     count += label.count
                 } else {
                     count += (count > 0 ? 1 : 0) + label.count
@@ -454,27 +454,6 @@ struct DNSMessageReader {
             default:
                 return nil  // 0x40 extended and 0x80 reserved label types
             }
-        }
-    }
-
-    /// Copies a label (at most 63 bytes): overlapping word copies within its bounds, not a call to memmove (names
-    /// are mostly labels of a few bytes).
-    @inline(__always)
-    private static func copyLabel(_ label: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer) {
-        let n = label.count
-        guard let source = label.baseAddress else { return }
-        if n >= 8 {
-            var i = 0
-            while i < n - 8 {
-                target.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
-                i += 8
-            }
-            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self), toByteOffset: n - 8, as: UInt64.self)
-        } else if n >= 4 {
-            target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
-            target.storeBytes(of: source.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self), toByteOffset: n - 4, as: UInt32.self)
-        } else {
-            for i in 0..<n { target.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self) }
         }
     }
 

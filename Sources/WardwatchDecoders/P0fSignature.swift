@@ -222,7 +222,7 @@ public struct P0fSignature: Hashable, Sendable, CustomStringConvertible {
         return s
     }
 
-    /// Every field packed into three words (the layout folded into one): a host opens many connections with one
+    /// Every field packed into four words (the layout folded into one): a host opens many connections with one
     /// stack, so signatures are looked up often, and hashing them field by field (the layout item by item) cost more
     /// than the lookup. Equal signatures hash alike; a fold that collides only costs a comparison.
     public func hash(into hasher: inout Hasher) {
@@ -252,9 +252,9 @@ public struct P0fSignature: Hashable, Sendable, CustomStringConvertible {
         first |= UInt64(mss) << 40
         if mssEchoed { first |= 1 << 56 }
         if hasPayload { first |= 1 << 57 }
-        var second = UInt64(UInt32(truncatingIfNeeded: ipOptionsLength))
+        var second = UInt64(quirks.rawValue)
         second |= UInt64(windowScale) << 32
-        second |= UInt64(quirks.rawValue) << 40
+        second |= UInt64(UInt16(truncatingIfNeeded: ipOptionsLength)) << 40
         hasher.combine(first)
         hasher.combine(second)
         hasher.combine(window)

@@ -160,11 +160,7 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
 
     public mutating func string(_ value: String) {
         separator()
-        // Native strings lend their bytes in place (a `var` copy for `withUTF8` cost a retain and a release).
-        if value.utf8.withContiguousStorageIfAvailable({ appendQuoted(UnsafeRawBufferPointer($0)) }) == nil {
-            var copy = value
-            copy.withUTF8 { appendQuoted(UnsafeRawBufferPointer($0)) }
-        }
+        appendQuoted(value)
         needsComma = true
     }
 
@@ -172,19 +168,30 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     /// `string(String(decoding: text, as: UTF8.self))` writes, with no `String` made when the text is ASCII.
     public mutating func string(utf8 text: UnsafeRawBufferPointer) {
         separator()
-        defer { needsComma = true }
-        if appendPlainQuoted(text, asciiOnly: true) { return }
-        guard Self.isASCII(text) else {
-            needsComma = false  // the separator is written
-            return string(String(decoding: text, as: UTF8.self))
+        if !appendPlainQuoted(text, asciiOnly: true) {
+            // Not plain ASCII: ASCII that needs escaping, or other bytes, read as a String (ill-formed ones replaced).
+            if Self.isASCII(text) { appendEscapedQuoted(text) } else { appendQuoted(String(decoding: text, as: UTF8.self)) }
         }
-        appendQuoted(text)
+        needsComma = true
+    }
+
+    /// `value` quoted and escaped.
+    private mutating func appendQuoted(_ value: String) {
+        // Native strings lend their bytes in place (a `var` copy for `withUTF8` cost a retain and a release).
+        if value.utf8.withContiguousStorageIfAvailable({ appendQuoted(UnsafeRawBufferPointer($0)) }) == nil {
+            var copy = value
+            copy.withUTF8 { appendQuoted(UnsafeRawBufferPointer($0)) }
+        }
     }
 
     /// `text` (valid UTF-8) quoted and escaped.
     @inline(__always)
     private mutating func appendQuoted(_ text: UnsafeRawBufferPointer) {
-        if appendPlainQuoted(text, asciiOnly: false) { return }
+        if !appendPlainQuoted(text, asciiOnly: false) { appendEscapedQuoted(text) }
+    }
+
+    /// `text` quoted, each byte that needs it escaped.
+    private mutating func appendEscapedQuoted(_ text: UnsafeRawBufferPointer) {
         bytes.append(UInt8(ascii: "\""))
         appendEscaped(text.assumingMemoryBound(to: UInt8.self))
         bytes.append(UInt8(ascii: "\""))
@@ -412,10 +419,9 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         if value < 10 {
             bytes.append(UInt8(truncatingIfNeeded: value) &+ 48)
         } else if value < 100_000_000 {
-            let x = UInt32(truncatingIfNeeded: value)
-            let n = Self.digitCount(x)
+            let (digits, n) = Self.leadingDigits(UInt32(truncatingIfNeeded: value))
             bytes.appendInPlace(maxLength: 8) { target in
-                UnsafeMutableRawPointer(target).storeBytes(of: Self.eightDigits(x) >> (64 &- 8 &* UInt64(n)), as: UInt64.self)
+                UnsafeMutableRawPointer(target).storeBytes(of: digits, as: UInt64.self)
                 return n
             }
         } else {
@@ -432,22 +438,20 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
         let (high, low) = value.quotientAndRemainder(dividingBy: 100_000_000)
         let lowDigits = Self.eightDigits(UInt32(truncatingIfNeeded: low))
         if high < 100_000_000 {
-            let x = UInt32(truncatingIfNeeded: high)
-            let n = Self.digitCount(x)
+            let (digits, n) = Self.leadingDigits(UInt32(truncatingIfNeeded: high))
             bytes.appendInPlace(maxLength: 16) { target in
                 let raw = UnsafeMutableRawPointer(target)
-                raw.storeBytes(of: Self.eightDigits(x) >> (64 &- 8 &* UInt64(n)), as: UInt64.self)
+                raw.storeBytes(of: digits, as: UInt64.self)
                 raw.storeBytes(of: lowDigits, toByteOffset: n, as: UInt64.self)
                 return n &+ 8
             }
         } else {
             // 17 to 20 digits: the top (at most 1844) then two groups of eight.
             let (top, middle) = high.quotientAndRemainder(dividingBy: 100_000_000)
-            let x = UInt32(truncatingIfNeeded: top)
-            let n = Self.digitCount(x)
+            let (digits, n) = Self.leadingDigits(UInt32(truncatingIfNeeded: top))
             bytes.appendInPlace(maxLength: 24) { target in
                 let raw = UnsafeMutableRawPointer(target)
-                raw.storeBytes(of: Self.eightDigits(x) >> (64 &- 8 &* UInt64(n)), as: UInt64.self)
+                raw.storeBytes(of: digits, as: UInt64.self)
                 raw.storeBytes(of: Self.eightDigits(UInt32(truncatingIfNeeded: middle)), toByteOffset: n, as: UInt64.self)
                 raw.storeBytes(of: lowDigits, toByteOffset: n &+ 8, as: UInt64.self)
                 return n &+ 16
@@ -468,6 +472,13 @@ public struct JSONWriter: ~Copyable, @unchecked Sendable {
     @inline(__always)
     private static func pair(_ p: Int) -> UInt64 {
         UInt64(UnsafeRawPointer(digitPairs.utf8Start).loadUnaligned(fromByteOffset: p &* 2, as: UInt16.self))
+    }
+
+    /// The digits of `x` (below 100,000,000) without leading zeros, in the low bytes of a word in order, and how many.
+    @inline(__always)
+    private static func leadingDigits(_ x: UInt32) -> (word: UInt64, count: Int) {
+        let n = digitCount(x)
+        return (eightDigits(x) >> (64 &- 8 &* UInt64(n)), n)
     }
 
     /// How many decimal digits `x` (below 100,000,000) has; 1 for 0.

@@ -53,7 +53,7 @@ struct DecoderTests {
         #expect(counters.malformed == 0)
         let dhcp = observations.compactMap(\.dhcp)
         #expect(dhcp.map(\.messageType) == ["discover", "offer", "request", "ack"])
-        guard let output = try await TsharkCrossCheckTests.runTshark([
+        guard let text = try await Fixtures.tshark([
             "-r", Fixtures.dhcpDORA, "-Y", "dhcp", "-T", "fields", "-E", "separator=|",
             "-e", "dhcp.hw.mac_addr", "-e", "dhcp.option.request_list_item", "-e", "dhcp.option.dhcp",
             "-e", "dhcp.ip.your", "-e", "dhcp.option.type",
@@ -61,7 +61,6 @@ struct DecoderTests {
             Issue.record("tshark is not installed: `make test` installs it")
             return
         }
-        let text = String(decoding: output, as: UTF8.self)
         let rows = text.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
         #expect(rows.count == dhcp.count)
         for (row, mine) in zip(rows, dhcp) {

@@ -48,12 +48,12 @@ struct DecoderTests {
     }
 
     @Test("DHCP on a real capture matches what tshark decodes from the same packets")
-    func dhcpAgainstTshark() async throws {
+    func dhcpAgainstTshark() throws {
         let (observations, counters) = try Fixtures.observations(Fixtures.dhcpDORA)
         #expect(counters.malformed == 0)
         let dhcp = observations.compactMap(\.dhcp)
         #expect(dhcp.map(\.messageType) == ["discover", "offer", "request", "ack"])
-        guard let text = try await Fixtures.tshark([
+        guard let text = try Fixtures.tshark([
             "-r", Fixtures.dhcpDORA, "-Y", "dhcp", "-T", "fields", "-E", "separator=|",
             "-e", "dhcp.hw.mac_addr", "-e", "dhcp.option.request_list_item", "-e", "dhcp.option.dhcp",
             "-e", "dhcp.ip.your", "-e", "dhcp.option.type",

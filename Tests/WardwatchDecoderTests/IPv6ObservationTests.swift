@@ -120,11 +120,11 @@ struct IPv6ObservationTests {
     }
 
     @Test("the same values as tshark, frame by frame")
-    func tshark() async throws {
+    func tshark() throws {
         let frames = try Self.byFrame()
         typealias T = TsharkCrossCheckTests
         guard
-            let theirs = try await T.tsharkFields(
+            let theirs = try T.tsharkFields(
                 Self.capture, filter: "dhcpv6 || icmpv6",
                 fields: [
                     "dhcpv6.msgtype", "dhcpv6.xid", "dhcpv6.option.type", "dhcpv6.requested_option_code",

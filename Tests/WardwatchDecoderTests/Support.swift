@@ -42,30 +42,17 @@ enum Fixtures {
         return (try output.decoded(), extractor.counters)
     }
 
-    /// tshark's standard output for `arguments`; nil when it is not installed. Run off the cooperative pool (see
-    /// `TsharkCrossCheckTests.runTshark`).
-    static func tshark(_ arguments: [String]) async throws -> String? {
+    static func tshark(_ arguments: [String]) throws -> String? {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark") else { return nil }
-        return try await offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
-        }
-    }
-}
-
-/// Runs `body`, which blocks (a child process, a pipe read to its end), on a Dispatch thread and waits for it without
-/// holding a thread of the cooperative pool: tests run on that pool, and a few blocked threads starve every other
-/// test's tasks.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -46,35 +46,31 @@ struct TsharkCrossCheckTests {
     }
 
     /// Runs tshark; nil when it is not installed. A failing run is recorded with tshark's own error text (which holds
-    /// no packet content). tshark runs and is read on a Dispatch thread: a blocking wait here would hold one of the
-    /// cooperative pool's threads (two on a 2-core machine) for tshark's whole run, and starve other tests' tasks (a
-    /// capture publishing its batches) running at the same time.
-    static func runTshark(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> Data? {
+    /// no packet content).
+    static func runTshark(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> Data? {
         guard FileManager.default.isExecutableFile(atPath: tsharkPath) else { return nil }
-        let run = try await offPool { () throws -> (data: Data, status: Int32, errors: String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tsharkPath)
-            process.arguments = arguments
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            // Drain stderr concurrently so that a chatty tshark cannot block on a full pipe.
-            let errorText = ErrorText()
-            let errorHandle = errors.fileHandleForReading
-            let group = DispatchGroup()
-            DispatchQueue.global().async(group: group) { errorText.set(errorHandle.readDataToEndOfFile()) }
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            group.wait()
-            return (data, process.terminationStatus, errorText.text)
-        }
-        if run.status != 0 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tsharkPath)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Drain stderr concurrently so that a chatty tshark cannot block on a full pipe.
+        let errorText = ErrorText()
+        let errorHandle = errors.fileHandleForReading
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { errorText.set(errorHandle.readDataToEndOfFile()) }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        group.wait()
+        if process.terminationStatus != 0 {
             Issue.record(
-                "tshark \(arguments.joined(separator: " ")) exited with \(run.status): \(run.errors)", sourceLocation: sourceLocation)
+                "tshark \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(errorText.text)",
+                sourceLocation: sourceLocation)
         }
-        return run.data
+        return data
     }
 
     final class ErrorText: @unchecked Sendable {
@@ -89,10 +85,10 @@ struct TsharkCrossCheckTests {
     static func tsharkFields(
         _ path: String, filter: String, fields: [String], options: [String] = [],
         sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws -> [Int: [String: [String]]]? {
+    ) throws -> [Int: [String: [String]]]? {
         var arguments = ["-r", path, "-n"] + options + ["-Y", filter, "-T", "json", "-e", "frame.number"]
         for field in fields { arguments += ["-e", field] }
-        guard let data = try await runTshark(arguments, sourceLocation: sourceLocation) else { return nil }
+        guard let data = try runTshark(arguments, sourceLocation: sourceLocation) else { return nil }
         let packets = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]], sourceLocation: sourceLocation)
         var frames: [Int: [String: [String]]] = [:]
         for packet in packets {
@@ -148,31 +144,31 @@ struct TsharkCrossCheckTests {
     // MARK: - DHCPv4
 
     @Test("DHCPv4 (tcp-dhcp): message type, option order, option 55 list, options 12, 60 and 61 equal tshark's")
-    func dhcp() async throws {
+    func dhcp() throws {
         let files = Self.captures("tcp-dhcp") { _ in true }
         #expect(files.count >= 4)
-        let tally = try await Self.compareDHCP(files)
+        let tally = try Self.compareDHCP(files)
         // 8 messages: chaddr, type, option codes, the 55 list, 12, 60 and 61 where present.
         #expect(tally.compared >= 100 && tally.frames >= 8, "compared \(tally.compared) values in \(tally.frames) frames")
     }
 
     @Test("DHCPv4 (iot-setup, 30 captures of 15 devices' setup): the same values as tshark, host names and vendor classes included")
-    func dhcpIoTSetup() async throws {
+    func dhcpIoTSetup() throws {
         let folders = (try? FileManager.default.contentsOfDirectory(atPath: Self.shared + "/iot-setup")) ?? []
         let files = folders.sorted().flatMap { Self.captures("iot-setup/" + $0) { _ in true } }
         #expect(files.count >= 30)
-        let tally = try await Self.compareDHCP(files)
+        let tally = try Self.compareDHCP(files)
         #expect(tally.compared >= 1_763 && tally.frames >= 119, "compared \(tally.compared) values in \(tally.frames) frames")
     }
 
-    static func compareDHCP(_ files: [String]) async throws -> Tally {
+    static func compareDHCP(_ files: [String]) throws -> Tally {
         var tally = Tally()
         for file in files {
             let name = file.dropFirst(Self.shared.count + 1)
             let ours = try observationsByFrame(file).compactMapValues { $0.compactMap(\.dhcp).first }
             // Not inside ICMP: tshark also dissects the DHCP message an ICMP error quotes (HueBridge's port unreachables),
             // which is not a DHCP message on the wire and yields no observation.
-            guard let theirs = try await tsharkFields(file, filter: "dhcp and not icmp", fields: [
+            guard let theirs = try tsharkFields(file, filter: "dhcp and not icmp", fields: [
                 "dhcp.hw.mac_addr", "dhcp.option.dhcp", "dhcp.option.type", "dhcp.option.value",
                 "dhcp.option.request_list_item", "dhcp.option.hostname", "dhcp.option.vendor_class_id",
             ]) else {
@@ -241,7 +237,7 @@ struct TsharkCrossCheckTests {
     ]
 
     @Test("LLDP: chassis, port, system name and description, management addresses, LLDP-MED inventory and location")
-    func lldp() async throws {
+    func lldp() throws {
         var tally = Tally()
         let files = Self.captures("discovery") { $0.contains("lldp") }
         #expect(files.count >= 3)
@@ -249,7 +245,7 @@ struct TsharkCrossCheckTests {
             let name = file.dropFirst(Self.shared.count + 1)
             let byFrame = try Self.observationsByFrame(file)
             let ours = byFrame.compactMapValues { $0.first { $0.lldp != nil } }
-            guard let theirs = try await Self.tsharkFields(file, filter: "lldp", fields: [
+            guard let theirs = try Self.tsharkFields(file, filter: "lldp", fields: [
                 "eth.src", "lldp.chassis.subtype", "lldp.chassis.id", "lldp.chassis.id.mac", "lldp.chassis.id.ip4",
                 "lldp.chassis.id.ip6", "lldp.port.subtype", "lldp.port.id", "lldp.port.id.mac", "lldp.port.id.ip4",
                 "lldp.port.id.ip6", "lldp.port.desc", "lldp.tlv.system.name", "lldp.tlv.system.desc",
@@ -313,7 +309,7 @@ struct TsharkCrossCheckTests {
     // MARK: - CDP
 
     @Test("CDP: device id, port, platform, software version, addresses, native VLAN; on Ethernet and Cisco HDLC")
-    func cdp() async throws {
+    func cdp() throws {
         var tally = Tally()
         let files = Self.captures("discovery") { $0.contains("cdp") }
         #expect(files.count >= 6)
@@ -322,7 +318,7 @@ struct TsharkCrossCheckTests {
             // Cisco HDLC (link type 104, a router's serial link) has no MAC: the device is keyed by its first address.
             let serial = name.hasSuffix("/cdp_v2_hdlc.pcap")
             let ours = try Self.observationsByFrame(file).compactMapValues { $0.first { $0.cdp != nil } }
-            guard let theirs = try await Self.tsharkFields(file, filter: "cdp", fields: [
+            guard let theirs = try Self.tsharkFields(file, filter: "cdp", fields: [
                 "eth.src", "cdp.deviceid", "cdp.portid", "cdp.platform", "cdp.software_version", "cdp.native_vlan",
                 "cdp.nrgyz.ip_address", "cdp.nrgyz.ipv6_address", "cdp.capabilities",
             ]) else {
@@ -365,7 +361,7 @@ struct TsharkCrossCheckTests {
     // MARK: - ICMP flows
 
     @Test("ICMP and ICMPv6 flows: every message counted once, with its frame length; replies in their request's flow")
-    func icmpFlows() async throws {
+    func icmpFlows() throws {
         let files = [
             "tcp-dhcp/osfingerprinting.pcap", "iot-setup/WeMoSwitch/Setup-A-10-STA.pcap",
             "iot-setup/HueBridge/Setup-A-1-STA.pcap", "iot-setup/WeMoInsightSwitch/Setup-A-1-STA.pcap",
@@ -382,7 +378,7 @@ struct TsharkCrossCheckTests {
             extractor.finish(into: &batch)
             let flows = try batch.decoded().compactMap(\.flow).filter { $0.connection.transport.hasPrefix("icmp") }
             // Neighbour discovery is announced, not a flow; later IPv4 fragments carry no ICMP header.
-            guard let theirs = try await Self.tsharkFields(
+            guard let theirs = try Self.tsharkFields(
                 file, filter: "(icmp && !(ip.frag_offset > 0)) || (icmpv6 && !(icmpv6.type >= 133 && icmpv6.type <= 137))",
                 fields: ["frame.len", "icmp.type", "icmpv6.type"])
             else {
@@ -412,7 +408,7 @@ struct TsharkCrossCheckTests {
     }
 
     @Test("DICOM: PDU, AE titles, application context, abstract syntaxes, implementation class UID and version name")
-    func dicom() async throws {
+    func dicom() throws {
         var tally = Tally()
         let files = Self.captures("medical") { $0.hasPrefix("dicom_") }
         #expect(files.count >= 4)
@@ -421,7 +417,7 @@ struct TsharkCrossCheckTests {
             let name = file.dropFirst(Self.shared.count + 1)
             let ours = try Self.observationsByFrame(file).compactMapValues { $0.first { $0.dicomAssociation != nil } }
             // tshark dissects DICOM on TCP 104, the port of these captures, without `-d` or its heuristic.
-            guard let theirs = try await Self.tsharkFields(file, filter: "dicom.assoc.ae.called or dicom.assoc.reject", fields: [
+            guard let theirs = try Self.tsharkFields(file, filter: "dicom.assoc.ae.called or dicom.assoc.reject", fields: [
                 "dicom.pdu.type", "dicom.assoc.ae.called", "dicom.assoc.ae.calling", "dicom.actx",
                 "dicom.pctx.abss.syntax", "dicom.userinfo.uid", "dicom.userinfo.version",
                 "dicom.userinfo.user_identify.type", "dicom.assoc.reject.result", "dicom.assoc.reject.source",
@@ -474,8 +470,8 @@ struct TsharkCrossCheckTests {
 
     /// The HL7 fields tshark decodes, by frame, keeping only `keep` (standard names): nothing else from the output,
     /// which holds patient data, is kept. tshark leaves empty fields out.
-    static func tsharkHL7(_ path: String, port: Int, keep: Set<String>) async throws -> [Int: [HL7Field]]? {
-        guard let data = try await runTshark(["-r", path, "-n", "-d", "tcp.port==\(port),hl7", "-Y", "hl7", "-T", "pdml"])
+    static func tsharkHL7(_ path: String, port: Int, keep: Set<String>) throws -> [Int: [HL7Field]]? {
+        guard let data = try runTshark(["-r", path, "-n", "-d", "tcp.port==\(port),hl7", "-Y", "hl7", "-T", "pdml"])
         else { return nil }
         var frames: [Int: [HL7Field]] = [:]
         var frame = 0
@@ -513,7 +509,7 @@ struct TsharkCrossCheckTests {
     }
 
     @Test("HL7: MSH-3 to MSH-6, MSH-9, MSH-11, MSH-12 and the PRT/OBX device identifier")
-    func hl7() async throws {
+    func hl7() throws {
         var tally = Tally()
         var devices: [String] = []
         let files = Self.captures("medical") { $0.hasPrefix("HL7-") }
@@ -524,7 +520,7 @@ struct TsharkCrossCheckTests {
             let name = file.dropFirst(Self.shared.count + 1)
             let ours = try Self.observationsByFrame(file).compactMapValues { $0.first { $0.hl7Message != nil } }
             // MLLP on 6661, the port of these captures; tshark has no heuristic for HL7.
-            guard let theirs = try await Self.tsharkHL7(file, port: 6661, keep: Set(msh + deviceFields)) else {
+            guard let theirs = try Self.tsharkHL7(file, port: 6661, keep: Set(msh + deviceFields)) else {
                 Issue.record(Comment(rawValue: Self.noTshark))
                 return
             }
